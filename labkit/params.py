@@ -1,0 +1,153 @@
+"""Notebook parameters: one spec per chapter, two profiles, strict validation.
+
+A chapter's ``parameters`` cell sets every knob, most of them to ``None`` meaning
+"the profile's value". Right after it, :meth:`Spec.collect` reads the notebook's
+namespace, refuses unknown names (a typo in ``papermill -p``) and bad values at once,
+and fills the ``None`` knobs from the chosen profile::
+
+    _before = labkit.params.snapshot(globals())      # before the parameters cell
+    # parameters cell ...
+    P = SPEC.collect(globals(), _before)              # after it
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+PROFILES = ("quick", "paper")
+
+
+class ParameterError(ValueError):
+    """A notebook parameter is unknown or has a bad value."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    help: str  # the one-line reason, printed in the parameter table
+    quick: Any  # value in the quick profile (the default)
+    paper: Any  # value at the paper's scale
+    kind: type | tuple[type, ...] = object
+    choices: Sequence[Any] | None = None
+    low: float | None = None
+    high: float | None = None
+    nullable: bool = False  # the resolved value may be None (e.g. data_dir: the embedded data)
+    items: type | tuple[type, ...] | None = None  # for list parameters: the type of each item
+
+    def expected(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        text = " or ".join(k.__name__ for k in kinds)
+        if self.items is not None:
+            items = self.items if isinstance(self.items, tuple) else (self.items,)
+            text = "a non-empty list of " + " or ".join(k.__name__ for k in items)
+        if self.low is not None or self.high is not None:
+            text += f" in [{self.low if self.low is not None else '-inf'}, {self.high if self.high is not None else 'inf'}]"
+        return text + (" or None" if self.nullable else "")
+
+    def check(self, value: Any) -> Any:
+        if value is None and self.nullable:
+            return None
+        if self.choices is not None:
+            if isinstance(value, list) or value not in self.choices:
+                raise ParameterError(f"parameter {self.name!r} = {value!r}: expected {self.expected()}")
+            return value
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        if float in kinds and isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = float(value) if int not in kinds else value
+        if isinstance(value, bool) and bool not in kinds:
+            raise ParameterError(f"parameter {self.name!r} = {value!r}: expected {self.expected()}")
+        if not isinstance(value, kinds):
+            raise ParameterError(f"parameter {self.name!r} = {value!r}: expected {self.expected()}")
+        if isinstance(value, (list, tuple)) and self.items is not None:
+            value = list(value)
+            for item in value:
+                bad = isinstance(item, bool) or not isinstance(item, self.items)
+                if bad or (self.low is not None and item < self.low) or (self.high is not None and item > self.high):
+                    raise ParameterError(f"parameter {self.name!r} = {value!r}: expected {self.expected()}")
+            if not value:
+                raise ParameterError(f"parameter {self.name!r} = []: expected {self.expected()}")
+            return value
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+                raise ParameterError(f"parameter {self.name!r} = {value!r}: expected {self.expected()}")
+        return value
+
+
+class Params(dict):
+    """Resolved parameters: a dict that also reads as attributes (``P.epochs``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def table(self):
+        """A pandas table of name, value, where it came from and why it is there."""
+        import pandas as pd
+
+        return pd.DataFrame(self._rows, columns=["parameter", "value", "source", "why"]).set_index("parameter")
+
+
+class Spec:
+    """The parameters of one chapter."""
+
+    def __init__(self, *params: Param, profile_help: str = "quick: embedded data on a CPU, minutes; paper: the paper's data and scale (GPU)"):
+        self.params = {p.name: p for p in params}
+        if "profile" in self.params or "seed" in self.params:
+            raise ValueError("'profile' and 'seed' are added by Spec itself")
+        self.params = {
+            "profile": Param("profile", profile_help, "quick", "paper", str, choices=PROFILES),
+            "seed": Param("seed", "one seed for data order, noise and initial weights", 0, 0, int, low=0),
+            **self.params,
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.params)
+
+    def _unknown(self, names) -> None:
+        if names:
+            valid = "\n".join(f"  {p.name}: {p.expected()} — {p.help}" for p in self.params.values())
+            raise ParameterError(
+                f"unknown parameter(s) {', '.join(sorted(names))}; the valid parameters are:\n{valid}"
+            )
+
+    def resolve(self, given: dict[str, Any] | None = None, **kwargs: Any) -> Params:
+        """Validate ``given`` (names → values; ``None`` = the profile's value) and fill the rest."""
+        given = {**(given or {}), **kwargs}
+        self._unknown(set(given) - set(self.params))
+        profile = given.get("profile") or "quick"
+        profile = self.params["profile"].check(profile)
+        out, rows = Params(), []
+        for name, p in self.params.items():
+            value = given.get(name)
+            if name == "profile":
+                value, source = profile, "given" if given.get("profile") else "default"
+            elif value is None:
+                value, source = getattr(p, profile), "profile"
+            else:
+                source = "given"
+            out[name] = p.check(value)
+            rows.append((name, repr(out[name]), source, p.help))
+        out._rows = rows  # type: ignore[attr-defined]
+        return out
+
+    def collect(self, namespace: dict[str, Any], before: set[str]) -> Params:
+        """Resolve the values a notebook defined after :func:`snapshot` (its parameters cell
+        and papermill's injected cell). Modules, functions and classes are not parameters."""
+        new = {
+            k: v for k, v in namespace.items()
+            if k not in before and not k.startswith("_")
+            and not (inspect.ismodule(v) or inspect.isroutine(v) or inspect.isclass(v))
+        }
+        return self.resolve(new)
+
+
+def snapshot(namespace: dict[str, Any]) -> set[str]:
+    """The names defined so far, so :meth:`Spec.collect` can tell which ones are parameters."""
+    return set(namespace) | {"_before"}
