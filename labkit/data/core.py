@@ -1,0 +1,118 @@
+"""The :class:`ImageSet` container and helpers shared by every dataset."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+
+def announce(line: str) -> None:
+    """Print the one visible line that says which data a chapter is using."""
+    print(f"[labkit data] {line}", flush=True)
+
+
+@dataclass
+class ImageSet:
+    x: torch.Tensor  # float32 (N, C, H, W) in [-1, 1]
+    y: torch.Tensor  # int64 (N,)
+    classes: list[str]
+    source: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.x.ndim != 4:
+            raise ValueError(f"ImageSet.x must be (N, C, H, W); got shape {tuple(self.x.shape)}")
+        if self.y.ndim != 1 or len(self.y) != len(self.x):
+            raise ValueError(f"ImageSet.y must be (N,) with N={len(self.x)}; got shape {tuple(self.y.shape)}")
+        if len(self.y) and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
+            raise ValueError(
+                f"labels must lie in 0..{len(self.classes) - 1} for classes {self.classes}; "
+                f"got {int(self.y.min())}..{int(self.y.max())}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.x.shape[1:])  # type: ignore[return-value]
+
+    def counts(self) -> list[int]:
+        return torch.bincount(self.y, minlength=len(self.classes)).tolist()
+
+    def subset(self, index: torch.Tensor | Sequence[int], source: str | None = None) -> "ImageSet":
+        index = torch.as_tensor(index, dtype=torch.long)
+        return ImageSet(self.x[index], self.y[index], list(self.classes), source or self.source, dict(self.meta))
+
+    def of_class(self, c: int) -> torch.Tensor:
+        return self.x[self.y == c]
+
+    def take(self, n: int, seed: int = 0, stratified: bool = True) -> "ImageSet":
+        """A random subset of ``n`` items, keeping class proportions when ``stratified``."""
+        if n > len(self):
+            raise ValueError(f"asked for {n} items of a set of {len(self)}")
+        g = torch.Generator().manual_seed(seed)
+        if not stratified:
+            return self.subset(torch.randperm(len(self), generator=g)[:n])
+        counts = torch.tensor(self.counts(), dtype=torch.float64)
+        want = torch.floor(counts / counts.sum() * n).long()
+        # hand the remainder to the classes with the largest fractional parts
+        rest = n - int(want.sum())
+        frac = counts / counts.sum() * n - want
+        want[torch.argsort(frac, descending=True)[:rest]] += 1
+        idx = []
+        for c in range(len(self.classes)):
+            members = torch.nonzero(self.y == c).flatten()
+            idx.append(members[torch.randperm(len(members), generator=g)[: int(want[c])]])
+        return self.subset(torch.cat(idx))
+
+    def split(self, fraction: float, seed: int = 0) -> tuple["ImageSet", "ImageSet"]:
+        """A stratified split into (first, second) with ``fraction`` of each class in the first."""
+        if not 0 < fraction < 1:
+            raise ValueError(f"fraction must be in (0, 1); got {fraction}")
+        g = torch.Generator().manual_seed(seed)
+        first, second = [], []
+        for c in range(len(self.classes)):
+            members = torch.nonzero(self.y == c).flatten()
+            members = members[torch.randperm(len(members), generator=g)]
+            k = int(round(fraction * len(members)))
+            first.append(members[:k])
+            second.append(members[k:])
+        return self.subset(torch.cat(first)), self.subset(torch.cat(second))
+
+
+def mix_real_synthetic(
+    real: ImageSet,
+    synthetic: ImageSet,
+    real_fraction: float | Sequence[float],
+    per_class: int | None = None,
+    seed: int = 0,
+) -> ImageSet:
+    """A training set with the same number of images per class as ``real`` (or ``per_class``),
+    of which ``real_fraction`` (one number, or one per class) are real and the rest synthetic.
+
+    This is the comparison of paper 004, section 4: the total and the per-class counts stay
+    fixed, only the share of real images changes.
+    """
+    k = len(real.classes)
+    fractions = [float(real_fraction)] * k if isinstance(real_fraction, (int, float)) else list(real_fraction)
+    if len(fractions) != k or any(not 0 <= f <= 1 for f in fractions):
+        raise ValueError(f"real_fraction must be one number or {k} numbers in [0, 1]; got {real_fraction!r}")
+    g = torch.Generator().manual_seed(seed)
+    xs, ys = [], []
+    for c, f in enumerate(fractions):
+        r = real.of_class(c)
+        s = synthetic.of_class(c)
+        n = per_class if per_class is not None else len(r)
+        n_real = int(round(f * n))
+        if n_real > len(r) or n - n_real > len(s):
+            raise ValueError(
+                f"class {real.classes[c]}: need {n_real} real and {n - n_real} synthetic images, "
+                f"have {len(r)} real and {len(s)} synthetic"
+            )
+        xs += [r[torch.randperm(len(r), generator=g)[:n_real]], s[torch.randperm(len(s), generator=g)[: n - n_real]]]
+        ys.append(torch.full((n,), c, dtype=torch.long))
+    x, y = torch.cat(xs), torch.cat(ys)
+    order = torch.randperm(len(y), generator=g)
+    return ImageSet(x[order], y[order], list(real.classes), f"{real.source} mixed with synthetic")
