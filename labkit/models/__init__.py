@@ -1,0 +1,9 @@
+"""Networks, one module per family, and the helpers every family shares."""
+from labkit.models.common import count_params, init_weights, parameter_table
+from labkit.models.lenet import LeNet
+from labkit.models.mnist_gan import MnistDiscriminator, MnistGenerator, VirtualBatchNorm
+
+__all__ = [
+    "count_params", "init_weights", "parameter_table",
+    "LeNet", "MnistGenerator", "MnistDiscriminator", "VirtualBatchNorm",
+]

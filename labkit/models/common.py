@@ -1,0 +1,69 @@
+"""Parameter counting (PyTorch's way and Keras's way) and weight initialisation."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def count_params(model: nn.Module) -> dict[str, int]:
+    """Count parameters two ways.
+
+    ``torch``: trainable tensors, as ``sum(p.numel())`` gives. ``keras``: what Keras's
+    ``model.summary()`` prints as "Total params", which also counts every batch-norm layer's
+    moving mean and moving variance (its "non-trainable params"). Papers written with Keras
+    quote the second number.
+    """
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    moving = sum(
+        b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var"))
+    )
+    return {"torch": trainable, "keras": trainable + frozen + moving, "keras_non_trainable": frozen + moving}
+
+
+def parameter_table(models: dict[str, nn.Module], paper: dict[str, int | None] | None = None):
+    """A table of both counts per model beside the paper's number, for a chapter to show."""
+    import pandas as pd
+
+    rows = []
+    for name, m in models.items():
+        c = count_params(m)
+        ref = (paper or {}).get(name)
+        rows.append({
+            "model": name,
+            "torch (trainable)": c["torch"],
+            "Keras total": c["keras"],
+            "paper reported": ref if ref is not None else "—",
+            "difference": (c["keras"] - ref) if ref is not None else "—",
+        })
+    return pd.DataFrame(rows).set_index("model")
+
+
+def init_weights(model: nn.Module, scheme: str = "dcgan") -> nn.Module:
+    """Initialise weights in the open.
+
+    ``dcgan`` (Radford et al.): conv and linear weights ~ N(0, 0.02), batch-norm scale
+    ~ N(1, 0.02), biases 0. ``glorot``: Keras's defaults (Glorot-uniform weights, zero biases),
+    for networks that papers trained in Keras.
+    """
+    if scheme not in ("dcgan", "glorot"):
+        raise ValueError(f"scheme must be 'dcgan' or 'glorot'; got {scheme!r}")
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            if scheme == "dcgan":
+                nn.init.normal_(m.weight, 0.0, 0.02)
+            else:
+                nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif hasattr(m, "weight") and hasattr(m, "running_mean") and m.weight is not None:
+            if scheme == "dcgan":
+                nn.init.normal_(m.weight, 1.0, 0.02)
+            else:
+                nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
+
+
+def one_hot(y: torch.Tensor, num_classes: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return nn.functional.one_hot(y.long(), num_classes).to(dtype)
