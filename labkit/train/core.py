@@ -1,0 +1,299 @@
+"""The training core every labkit trainer shares.
+
+A trainer subclasses :class:`Trainer` and writes one method, ``train_step(batch)``, which
+updates its models and returns a dict of scalar tensors (losses, accuracies). The core does
+the rest:
+
+- the epoch loop over in-memory batches (:class:`BatchSource`) with a seeded data order;
+- the history: every step's values (``trainer.steps``) and per-epoch means plus any
+  per-epoch metrics (``trainer.history``);
+- a snapshot each epoch (for GANs: a grid of the fixed noise), kept for animations;
+- progress: a ``tqdm.auto`` bar, or one line per epoch when ``LABKIT_PROGRESS=text``
+  (headless builds);
+- a checkpoint after every epoch, written atomically and loaded with ``weights_only=True``,
+  holding everything needed to continue to bit-identical weights on the CPU (models,
+  optimisers, history, random states);
+- a clear stop when a loss becomes NaN or infinite, keeping the last good checkpoint.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+from torch import nn
+
+from labkit.runtime import autocast, pick_device
+
+CHECKPOINT = "checkpoint.pt"
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or infinite; training stopped before saving that epoch."""
+
+
+def run_dir(root: str | Path, name: str, config: dict[str, Any]) -> Path:
+    """A run folder named after its configuration: ``root/name-<hash of config>``.
+
+    Different settings never share (or overwrite) a checkpoint; rerunning the same settings
+    finds its finished checkpoint and continues from it. ``LABKIT_RUNS`` overrides ``root``.
+    """
+    root = Path(os.environ.get("LABKIT_RUNS", root))
+    digest = hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    return root / f"{name}-{digest}"
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file in the same folder, then rename over ``path``: a crash
+    mid-write never leaves a half-written file where a good one was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+class BatchSource:
+    """Batches from tensors already in memory (moved to the device once)."""
+
+    def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True, drop_last: bool = True):
+        if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
+            raise ValueError("BatchSource needs one or more tensors of equal length")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+        if drop_last and len(tensors[0]) < batch_size:
+            raise ValueError(f"batch_size {batch_size} is larger than the dataset ({len(tensors[0])} items)")
+        self.tensors, self.batch_size, self.shuffle, self.drop_last = tensors, batch_size, shuffle, drop_last
+
+    def to(self, device: torch.device) -> "BatchSource":
+        self.tensors = tuple(t.to(device) for t in self.tensors)
+        return self
+
+    def __len__(self) -> int:
+        n = len(self.tensors[0])
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, ...]]:
+        n = len(self.tensors[0])
+        order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
+        order = order.to(self.tensors[0].device)
+        for i in range(len(self)):
+            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
+            yield tuple(t[idx] for t in self.tensors)
+
+
+def _progress_mode() -> str:
+    mode = os.environ.get("LABKIT_PROGRESS", "bar")
+    if mode not in ("bar", "text", "off"):
+        raise ValueError(f"LABKIT_PROGRESS must be 'bar', 'text' or 'off'; got {mode!r}")
+    return mode
+
+
+class Trainer:
+    """Subclass and implement ``train_step``; optionally ``snapshot`` and ``extra_state``.
+
+    ``seed`` governs data order, noise and in-model randomness (dropout) from here on. The
+    models' initial weights come from whatever seeded torch when they were built: seed first
+    (``labkit.runtime.seed_everything``), then build them, as ``labkit.experiments`` does.
+    """
+
+    def __init__(
+        self,
+        models: dict[str, nn.Module],
+        optimizers: dict[str, torch.optim.Optimizer],
+        *,
+        seed: int = 0,
+        device: torch.device | str | None = None,
+        checkpoint_dir: str | Path | None = None,
+        config: dict[str, Any] | None = None,
+        amp: bool = True,
+        name: str = "train",
+    ):
+        self.device = device if isinstance(device, torch.device) else pick_device(device)
+        self.models = {k: m.to(self.device) for k, m in models.items()}
+        self.optimizers = optimizers
+        self.schedulers: dict[str, Any] = {}
+        self.gen = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)  # dropout and other in-model randomness
+        self.amp = amp
+        self.name = name
+        self.config = dict(config or {})
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.epoch = 0
+        self.history: list[dict[str, float]] = []
+        self.steps: dict[str, list[float]] = {}
+        self.snapshots: list[torch.Tensor] = []
+        self.seconds = 0.0
+        self.resumed_from: int | None = None
+
+    # --- what a trainer writes -------------------------------------------------------
+    def train_step(self, batch: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def snapshot(self) -> torch.Tensor | None:
+        """A picture of the model after each epoch (uint8 CHW), or None."""
+        return None
+
+    def extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    # --- helpers for subclasses -----------------------------------------------------
+    def autocast(self):
+        return autocast(self.device, self.amp)
+
+    def train_mode(self, on: bool = True) -> None:
+        for m in self.models.values():
+            m.train(on)
+
+    # --- the loop -------------------------------------------------------------------
+    def fit(self, data: BatchSource, epochs: int,
+            metrics: dict[str, Callable[["Trainer"], float]] | None = None, resume: bool = True) -> "Trainer":
+        """Train until ``epochs`` epochs are done in all, continuing from the checkpoint in
+        ``checkpoint_dir`` when there is one (and its configuration matches)."""
+        if epochs < 0:
+            raise ValueError(f"epochs must be >= 0; got {epochs}")
+        if self.checkpoint_dir is not None and (self.checkpoint_dir / CHECKPOINT).exists():
+            if not resume:
+                raise FileExistsError(
+                    f"{self.checkpoint_dir / CHECKPOINT} exists; pass resume=True to continue it, "
+                    f"or choose another checkpoint_dir (nothing is overwritten)"
+                )
+            if self.epoch == 0:
+                self.load_checkpoint(self.checkpoint_dir / CHECKPOINT)
+                self.resumed_from = self.epoch
+        data.to(self.device)
+        mode = _progress_mode()
+        bar = None
+        if mode == "bar" and self.epoch < epochs:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=(epochs - self.epoch) * len(data), desc=self.name, leave=True)
+        while self.epoch < epochs:
+            start = time.perf_counter()
+            self.train_mode(True)
+            records: list[dict[str, torch.Tensor]] = []
+            for i, batch in enumerate(data.epoch(self.gen)):
+                out = self.train_step(batch)
+                records.append({k: (v.detach().float() if torch.is_tensor(v) else torch.tensor(float(v))) for k, v in out.items()})
+                if bar is not None:
+                    bar.update(1)
+                    if i % 25 == 0:
+                        bar.set_postfix({k: f"{float(v):.3f}" for k, v in out.items() if k.startswith("loss")}, refresh=False)
+            self._check_finite(records)
+            means = {k: float(torch.stack([r[k] for r in records]).mean()) for k in records[0]} if records else {}
+            for k in means:
+                self.steps.setdefault(k, []).extend(float(r[k]) for r in records)
+            self.epoch += 1
+            self.train_mode(False)
+            with torch.no_grad():
+                shot = self.snapshot()
+                if shot is not None:
+                    self.snapshots.append(shot.cpu())
+                extra = {name: float(fn(self)) for name, fn in (metrics or {}).items()}
+            self.train_mode(True)
+            took = time.perf_counter() - start
+            self.seconds += took
+            self.history.append({"epoch": self.epoch, **means, **extra, "seconds": took})
+            if mode == "text":
+                shown = ", ".join(f"{k} {v:.3f}" for k, v in {**means, **extra}.items() if not k.startswith("d_real"))
+                print(f"{self.name}: epoch {self.epoch}/{epochs}  {shown}  ({took:.1f} s)", file=sys.stdout, flush=True)
+            if self.checkpoint_dir is not None:
+                self.save_checkpoint(self.checkpoint_dir / CHECKPOINT)
+        if bar is not None:
+            bar.close()
+        self.train_mode(False)
+        return self
+
+    def _check_finite(self, records: list[dict[str, torch.Tensor]]) -> None:
+        if not records:
+            return
+        for k in records[0]:
+            values = torch.stack([r[k] for r in records])
+            bad = torch.nonzero(~torch.isfinite(values)).flatten()
+            if len(bad):
+                step = int(bad[0])
+                kept = (
+                    f"the last good checkpoint (epoch {self.epoch}) is kept at {self.checkpoint_dir / CHECKPOINT}"
+                    if self.checkpoint_dir is not None and (self.checkpoint_dir / CHECKPOINT).exists()
+                    else "no checkpoint was written for this epoch"
+                )
+                raise NonFiniteLossError(
+                    f"{self.name}: {k} became {float(values[step])} at epoch {self.epoch + 1}, step {step + 1}; "
+                    f"training stopped and {kept}. Try a lower learning rate or check the data for NaNs."
+                )
+
+    # --- checkpoints ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        rng = {"data": self.gen.get_state(), "torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {
+            "format": 1,
+            "name": self.name,
+            "config": json.loads(json.dumps(self.config, default=str)),
+            "epoch": self.epoch,
+            "models": {k: m.state_dict() for k, m in self.models.items()},
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
+            "history": self.history,
+            "steps": self.steps,
+            "snapshots": self.snapshots,
+            "seconds": self.seconds,
+            "rng": rng,
+            "extra": self.extra_state(),
+        }
+
+    def save_checkpoint(self, path: str | Path) -> Path:
+        return atomic_save(self.state_dict(), path)
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        path = Path(path)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise RuntimeError(f"{path}: not a readable labkit checkpoint ({err})") from err
+        if not isinstance(state, dict) or state.get("format") != 1:
+            raise RuntimeError(f"{path}: not a labkit checkpoint (format 1)")
+        mine = json.loads(json.dumps(self.config, default=str))
+        if state["config"] != mine:
+            diff = sorted(k for k in set(mine) | set(state["config"]) if mine.get(k) != state["config"].get(k))
+            theirs = state["config"]
+            said = ", ".join(f"{k}: {theirs.get(k)!r} there, {mine.get(k)!r} here" for k in diff)
+            raise RuntimeError(f"{path} was written with other settings ({said}); use another checkpoint_dir for these settings")
+        if set(state["models"]) != set(self.models):
+            raise RuntimeError(f"{path}: holds models {sorted(state['models'])}, this trainer has {sorted(self.models)}")
+        for k, m in self.models.items():
+            m.load_state_dict(state["models"][k])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        for k, s in self.schedulers.items():
+            s.load_state_dict(state["schedulers"][k])
+        self.epoch = state["epoch"]
+        self.history = state["history"]
+        self.steps = state["steps"]
+        self.snapshots = state["snapshots"]
+        self.seconds = state["seconds"]
+        self.gen.set_state(state["rng"]["data"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self.load_extra_state(state["extra"])

@@ -1,0 +1,125 @@
+"""One GAN trainer for unconditional and class-conditional models.
+
+The objective is a loss object from :mod:`labkit.losses` (BCE with optional one-sided label
+smoothing, least squares, or WGAN-GP with its gradient penalty and ``d_steps`` critic steps);
+``augment`` is any differentiable batch transform (e.g. DiffAugment), applied to real and fake
+images in the discriminator step and to fakes in the generator step. Neither needs a new loop.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+from torchvision.utils import make_grid
+
+from labkit.losses import BCELoss
+from labkit.train.core import Trainer
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] floats → uint8 [0, 255]."""
+    return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+class GANTrainer(Trainer):
+    def __init__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        *,
+        loss=None,
+        nz: int = 100,
+        num_classes: int = 0,
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        d_steps: int = 1,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        n_fixed: int | None = None,
+        **core,
+    ):
+        opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
+        opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
+        super().__init__({"G": G, "D": D}, {"G": opt_g, "D": opt_d}, **core)
+        self.G, self.D = self.models["G"], self.models["D"]
+        self.loss = loss or BCELoss()
+        self.nz, self.num_classes, self.d_steps = nz, num_classes, d_steps
+        self.augment = augment or (lambda x: x)
+        # one fixed noise (and, for a conditional model, labels in rows of a class each)
+        n_fixed = n_fixed or (10 * num_classes if num_classes else 64)
+        self.fixed_z = torch.randn(n_fixed, nz, generator=torch.Generator().manual_seed(1234))
+        self.fixed_y = (torch.arange(n_fixed) // max(1, n_fixed // num_classes)).clamp(max=num_classes - 1) if num_classes else None
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    def noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.nz, generator=self.gen).to(self.device)
+
+    def _G(self, z, y):
+        return self.G(z, y) if self.conditional else self.G(z)
+
+    def _D(self, x, y):
+        return self.D(x, y) if self.conditional else self.D(x)
+
+    def train_step(self, batch):
+        x, y = batch
+        b = len(x)
+        opt_g, opt_d = self.optimizers["G"], self.optimizers["D"]
+        # discriminator (critic) steps: fakes carry the real batch's labels
+        for _ in range(self.d_steps):
+            with self.autocast():
+                fake = self._G(self.noise(b), y).detach()
+                real_out = self._D(self.augment(x), y).float()
+                fake_out = self._D(self.augment(fake), y).float()
+                loss_d = self.loss.d_loss(real_out, fake_out)
+            penalty = self.loss.penalty(self._D, x, fake.float(), y, y) if self.loss.name == "wgan-gp" else 0.0
+            opt_d.zero_grad(set_to_none=True)
+            (loss_d + penalty).backward()
+            opt_d.step()
+        # generator step: labels drawn uniformly, as in paper 004
+        y_g = torch.randint(0, self.num_classes, (b,), generator=self.gen).to(self.device) if self.conditional else None
+        with self.autocast():
+            out = self._D(self.augment(self._G(self.noise(b), y_g)), y_g).float()
+            loss_g = self.loss.g_loss(out)
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        with torch.no_grad():
+            stats = {
+                "loss_d": loss_d, "loss_g": loss_g,
+                "d_real": self.loss.prob(real_out).mean(), "d_fake": self.loss.prob(fake_out).mean(),
+                "d_acc": ((real_out > 0).float().mean() + (fake_out < 0).float().mean()) / 2,
+            }
+            if torch.is_tensor(penalty):
+                stats["penalty"] = penalty.detach()
+        return stats
+
+    @torch.no_grad()
+    def generate(self, n: int, labels: torch.Tensor | None = None, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
+        """``n`` images in [-1, 1] on the CPU, from the generator in evaluation mode, with their
+        own seed (training's random state is left alone). For a conditional model ``labels``
+        (length ``n``) says which class each image is of."""
+        if self.conditional and (labels is None or len(labels) != n):
+            raise ValueError(f"a conditional generator needs {n} labels")
+        was = self.G.training
+        self.G.eval()
+        g = torch.Generator().manual_seed(seed)
+        out = []
+        for i in range(0, n, batch_size):
+            z = torch.randn(min(batch_size, n - i), self.nz, generator=g).to(self.device)
+            y = labels[i : i + len(z)].to(self.device) if self.conditional else None
+            with self.autocast():
+                out.append(self._G(z, y).float().cpu())
+        self.G.train(was)
+        return torch.cat(out)
+
+    @torch.no_grad()
+    def snapshot(self) -> torch.Tensor:
+        y = self.fixed_y.to(self.device) if self.conditional else None
+        with self.autocast():
+            images = self._G(self.fixed_z.to(self.device), y).float().cpu()
+        nrow = max(1, len(images) // self.num_classes) if self.conditional else int(len(images) ** 0.5)
+        return to_uint8(make_grid(images, nrow=nrow, padding=2, pad_value=-1))

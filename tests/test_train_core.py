@@ -1,0 +1,139 @@
+import os
+
+import pytest
+import torch
+
+from labkit.losses import BCELoss
+from labkit.models import MnistDiscriminator, MnistGenerator
+from labkit.train import BatchSource, GANTrainer, NonFiniteLossError, Trainer, atomic_save, run_dir
+from labkit.train.core import CHECKPOINT
+
+
+def make_gan(tmp_path, seed=0, norm="batch", config=None):
+    torch.manual_seed(seed)  # initial weights follow the seed
+    G = MnistGenerator(F=0.1, num_classes=10, norm=norm)
+    D = MnistDiscriminator(F=0.1, num_classes=10, norm=norm)
+    return GANTrainer(G, D, num_classes=10, loss=BCELoss(0.9), lr_g=2e-3, lr_d=2e-3, seed=seed, device="cpu",
+                      checkpoint_dir=tmp_path, config=config or {"test": 1})
+
+
+def weights(trainer):
+    return {f"{m}.{k}": v.clone() for m, model in trainer.models.items() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("norm", ["batch", "virtual"])
+def test_resume_continues_to_bit_identical_weights(tmp_path, mnist_small, norm):
+    data = lambda: BatchSource(mnist_small.x, mnist_small.y, batch_size=50)  # noqa: E731
+    straight = make_gan(tmp_path / "a", norm=norm).fit(data(), 3)
+    first = make_gan(tmp_path / "b", norm=norm).fit(data(), 1)
+    assert first.epoch == 1
+    resumed = make_gan(tmp_path / "b", norm=norm, seed=123)  # a different seed: the checkpoint's state must win
+    resumed.fit(data(), 3)
+    assert resumed.resumed_from == 1 and resumed.epoch == 3
+    a, b = weights(straight), weights(resumed)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert straight.steps["loss_d"] == resumed.steps["loss_d"]
+    assert len(resumed.snapshots) == 3 and resumed.snapshots[0].dtype == torch.uint8
+
+
+def test_finished_run_is_loaded_not_retrained(tmp_path, mnist_small):
+    make_gan(tmp_path).fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=50), 1)
+    again = make_gan(tmp_path)
+    again.fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=50), 1)
+    assert again.resumed_from == 1 and len(again.history) == 1
+
+
+def test_checkpoint_of_other_settings_is_refused(tmp_path, mnist_small):
+    make_gan(tmp_path, config={"lr": 1}).fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=50), 1)
+    with pytest.raises(RuntimeError, match="written with other settings \\(lr: 1 there, 2 here\\)"):
+        make_gan(tmp_path, config={"lr": 2}).fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=50), 2)
+    with pytest.raises(FileExistsError, match="nothing is overwritten"):
+        make_gan(tmp_path, config={"lr": 1}).fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=50), 2, resume=False)
+
+
+class Toy(Trainer):
+    """A one-weight model whose loss turns NaN in a chosen epoch."""
+
+    def __init__(self, bad_epoch, **kw):
+        w = torch.nn.Linear(1, 1)
+        super().__init__({"w": w}, {"w": torch.optim.SGD(w.parameters(), lr=0.1)}, device="cpu", **kw)
+        self.bad_epoch = bad_epoch
+
+    def train_step(self, batch):
+        (x,) = batch
+        loss = self.models["w"](x).pow(2).mean()
+        self.optimizers["w"].zero_grad()
+        loss.backward()
+        self.optimizers["w"].step()
+        if self.epoch + 1 == self.bad_epoch:
+            loss = loss * float("nan")
+        return {"loss": loss}
+
+
+def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):
+    t = Toy(bad_epoch=3, checkpoint_dir=tmp_path, name="toy")
+    with pytest.raises(NonFiniteLossError) as err:
+        t.fit(BatchSource(torch.randn(8, 1), batch_size=4), 5)
+    msg = str(err.value)
+    assert "toy: loss became nan at epoch 3, step 1" in msg
+    assert f"last good checkpoint (epoch 2) is kept at {tmp_path / CHECKPOINT}" in msg
+    saved = torch.load(tmp_path / CHECKPOINT, weights_only=True)
+    assert saved["epoch"] == 2 and len(saved["history"]) == 2
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "ck.pt"
+    atomic_save({"good": torch.ones(3)}, path)
+
+    def broken_save(obj, f):
+        f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_save({"new": torch.zeros(3)}, path)
+    monkeypatch.undo()
+    assert torch.equal(torch.load(path, weights_only=True)["good"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]  # no temporary file left behind
+
+
+def test_checkpoints_load_with_weights_only(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    torch.save({"format": 1, "payload": Evil()}, tmp_path / CHECKPOINT)
+    t = Toy(bad_epoch=0, checkpoint_dir=tmp_path)
+    with pytest.raises(RuntimeError, match="not a readable labkit checkpoint"):
+        t.fit(BatchSource(torch.randn(8, 1), batch_size=4), 1)
+
+
+def test_run_dir_names_the_configuration(tmp_path, monkeypatch):
+    monkeypatch.delenv("LABKIT_RUNS")
+    a = run_dir(tmp_path, "gan", {"lr": 1, "F": 2})
+    assert a == run_dir(tmp_path, "gan", {"F": 2, "lr": 1}) and a.parent == tmp_path and a.name.startswith("gan-")
+    assert a != run_dir(tmp_path, "gan", {"lr": 2, "F": 2})
+    monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "elsewhere"))
+    assert run_dir("runs", "gan", {}).parent == tmp_path / "elsewhere"
+
+
+def test_batch_source_checks_its_input():
+    with pytest.raises(ValueError, match="equal length"):
+        BatchSource(torch.zeros(4), torch.zeros(5), batch_size=2)
+    with pytest.raises(ValueError, match="larger than the dataset"):
+        BatchSource(torch.zeros(4), batch_size=8)
+    src = BatchSource(torch.arange(10), batch_size=4, drop_last=False)
+    batches = [b[0].tolist() for b in src.epoch(torch.Generator().manual_seed(0))]
+    assert len(src) == 3 and sorted(sum(batches, [])) == list(range(10))
+
+
+def test_generate_does_not_disturb_training_randomness(tmp_path, mnist_small):
+    t = make_gan(tmp_path)
+    state = t.gen.get_state().clone()
+    images = t.generate(20, torch.arange(10).repeat(2), seed=3)
+    assert images.shape == (20, 1, 28, 28) and torch.equal(t.gen.get_state(), state)
+    assert torch.equal(images, t.generate(20, torch.arange(10).repeat(2), seed=3))
+    with pytest.raises(ValueError, match="needs 5 labels"):
+        t.generate(5)
