@@ -1,0 +1,146 @@
+"""How good are generated images? Scores computed with a classifier trained on the real data.
+
+- :func:`classifier_score`: accuracy of the classifier on generated images against the class
+  each was generated for, overall and per class (what paper 004 calls its "inception score").
+- :func:`inception_score`: the real Inception Score formula, exp(E_x KL(p(y|x) || p(y))),
+  mean and spread over splits, computed by torchmetrics on the classifier's logits.
+- :func:`fid`: the Fréchet distance between Gaussian fits of real and generated features,
+  computed by torchmetrics on the classifier's penultimate features.
+
+Both IS and FID are usually taken with Inception-v3 (ImageNet) features; here any classifier
+with a ``features`` method stands in, which works offline and suits 28×28 digits. A score is
+only comparable to another taken with the same features and the same number of samples:
+every result says which features and how many samples it used.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from labkit.train.classifier import predict
+
+
+class ClassifierFeatures(nn.Module):
+    """Wrap a classifier as a torchmetrics feature extractor: ``kind="logits"`` for IS,
+    ``"features"`` (its penultimate layer) for FID. Runs in evaluation mode on float images."""
+
+    def __init__(self, classifier: nn.Module, kind: str, num_features: int, batch_size: int = 1000):
+        super().__init__()
+        if kind not in ("logits", "features"):
+            raise ValueError(f"kind must be 'logits' or 'features'; got {kind!r}")
+        self.classifier, self.kind, self.num_features, self.batch_size = classifier, kind, num_features, batch_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return predict(self.classifier, x.float(), self.batch_size, features=self.kind == "features").double()
+
+
+def _num_features(classifier: nn.Module, example: torch.Tensor) -> tuple[int, int]:
+    logits = predict(classifier, example[:2])
+    feats = predict(classifier, example[:2], features=True)
+    return logits.shape[1], feats.shape[1]
+
+
+@dataclass
+class Score:
+    value: float
+    std: float | None
+    n: int
+    features: str
+
+    def __str__(self) -> str:
+        spread = f" ± {self.std:.3f}" if self.std is not None else ""
+        return f"{self.value:.3f}{spread} (N={self.n:,}, {self.features})"
+
+
+def inception_score(classifier: nn.Module, images: torch.Tensor, splits: int = 10, name: str = "classifier",
+                    seed: int = 0) -> Score:
+    """Inception Score of ``images`` with ``classifier``'s softmax, mean ± std over ``splits``."""
+    from torchmetrics.image.inception import InceptionScore
+
+    if len(images) < 2 * splits:
+        raise ValueError(f"Inception Score over {splits} splits needs at least {2 * splits} images; got {len(images)}")
+    k, _ = _num_features(classifier, images)
+    state = torch.get_rng_state()
+    torch.manual_seed(seed)  # torchmetrics shuffles before splitting
+    with warnings.catch_warnings():  # it warns that it keeps all features: we pass thousands, not millions
+        warnings.filterwarnings("ignore", message=".*will save all extracted features.*")
+        metric = InceptionScore(feature=ClassifierFeatures(classifier, "logits", k), splits=splits)
+    metric.update(images)
+    mean, std = metric.compute()
+    torch.set_rng_state(state)
+    return Score(float(mean), float(std), len(images), f"{name} softmax")
+
+
+def fid(classifier: nn.Module, real: torch.Tensor, fake: torch.Tensor, name: str = "classifier") -> Score:
+    """FID between ``real`` and ``fake`` on ``classifier``'s penultimate features.
+    Both sets must have the same size: FID is biased by N, so unequal N would mislead."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    if len(real) != len(fake):
+        raise ValueError(f"compare FID at equal sample counts; got {len(real)} real and {len(fake)} generated")
+    if len(real) < 2:
+        raise ValueError("FID needs at least 2 images per set (a covariance); use thousands")
+    _, d = _num_features(classifier, real)
+    metric = FrechetInceptionDistance(feature=ClassifierFeatures(classifier, "features", d), reset_real_features=True)
+    metric.update(real, real=True)
+    metric.update(fake, real=False)
+    return Score(float(metric.compute()), None, len(real), f"{name} penultimate features ({d}-d)")
+
+
+def confusion_matrix(true: torch.Tensor, pred: torch.Tensor, num_classes: int) -> np.ndarray:
+    """Counts: rows are the true (intended) class, columns the predicted one."""
+    idx = true.long() * num_classes + pred.long()
+    return torch.bincount(idx, minlength=num_classes**2).view(num_classes, num_classes).numpy()
+
+
+def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
+    rows = cm.sum(1)
+    return np.divide(np.diag(cm), rows, out=np.zeros(len(cm)), where=rows > 0)
+
+
+@dataclass
+class ClassifierScore:
+    accuracy: float
+    per_class: np.ndarray
+    confusion: np.ndarray
+    n: int
+
+    def table(self, classes: list[str]):
+        import pandas as pd
+
+        return pd.DataFrame({
+            "class": classes,
+            "n": self.confusion.sum(1),
+            "recognised": np.diag(self.confusion),
+            "accuracy": np.round(self.per_class, 4),
+        }).set_index("class")
+
+
+def classifier_score(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> ClassifierScore:
+    """How often ``classifier`` recognises each image as the class it was generated (or
+    labelled) for; overall, per class, and as a confusion matrix."""
+    pred = predict(classifier, images).argmax(1)
+    k = predict(classifier, images[:1]).shape[1]
+    cm = confusion_matrix(labels.cpu(), pred, k)
+    return ClassifierScore(float(np.trace(cm) / cm.sum()), per_class_accuracy(cm), cm, len(labels))
+
+
+def fid_numpy(real_feats: np.ndarray, fake_feats: np.ndarray) -> float:
+    """Reference FID on feature arrays with NumPy/SciPy (for checking the torchmetrics path)."""
+    from scipy import linalg
+
+    mu1, mu2 = real_feats.mean(0), fake_feats.mean(0)
+    s1, s2 = np.cov(real_feats, rowvar=False), np.cov(fake_feats, rowvar=False)
+    covmean = np.real(linalg.sqrtm(s1 @ s2))
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+
+
+def inception_score_numpy(probs: np.ndarray) -> float:
+    """Reference IS (one split) on a probability array with NumPy."""
+    py = probs.mean(0, keepdims=True)
+    kl = (probs * (np.log(probs + 1e-12) - np.log(py + 1e-12))).sum(1)
+    return float(np.exp(kl.mean()))

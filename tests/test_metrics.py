@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from labkit.metrics import (classifier_score, confusion_matrix, fid, fid_numpy, inception_score,
+                            inception_score_numpy, per_class_accuracy)
+
+
+class Lookup(nn.Module):
+    """A 'classifier' whose logits and features are fixed per input index (stored in x[:, 0, 0, 0])."""
+
+    def __init__(self, logits, feats):
+        super().__init__()
+        self.logits, self.feats = logits, feats
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def _idx(self, x):
+        return x[:, 0, 0, 0].round().long()
+
+    def features(self, x):
+        return self.feats[self._idx(x)]
+
+    def forward(self, x):
+        return self.logits[self._idx(x)]
+
+
+def images(n):
+    return torch.arange(n, dtype=torch.float32).view(n, 1, 1, 1).expand(n, 1, 2, 2).clone()
+
+
+def test_inception_score_matches_numpy_formula():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(200, 10, generator=g, dtype=torch.float64) * 3
+    clf = Lookup(logits, torch.zeros(200, 4, dtype=torch.float64))
+    got = inception_score(clf, images(200), splits=1, name="toy")
+    want = inception_score_numpy(torch.softmax(logits, 1).numpy())
+    assert got.value == pytest.approx(want, rel=1e-6) and got.n == 200 and got.features == "toy softmax"
+
+
+def test_inception_score_extremes():
+    sure = torch.eye(10, dtype=torch.float64).repeat(10, 1) * 50  # confident and evenly spread
+    assert inception_score(Lookup(sure, torch.zeros(100, 2)), images(100), splits=1).value == pytest.approx(10, rel=1e-4)
+    one_class = torch.zeros(100, 10, dtype=torch.float64)
+    one_class[:, 3] = 50
+    assert inception_score(Lookup(one_class, torch.zeros(100, 2)), images(100), splits=1).value == pytest.approx(1, rel=1e-4)
+    with pytest.raises(ValueError, match="needs at least 20 images"):
+        inception_score(Lookup(sure, torch.zeros(100, 2)), images(10), splits=10)
+
+
+def test_fid_matches_scipy_on_hand_made_features():
+    g = torch.Generator().manual_seed(1)
+    real = torch.randn(300, 5, generator=g, dtype=torch.float64)
+    fake = torch.randn(300, 5, generator=g, dtype=torch.float64) * 1.5 + 0.7
+    clf = Lookup(torch.zeros(600, 3, dtype=torch.float64), torch.cat([real, fake]))
+    got = fid(clf, images(300), images(600)[300:], name="toy")
+    assert got.value == pytest.approx(fid_numpy(real.numpy(), fake.numpy()), rel=1e-4)
+    assert got.features == "toy penultimate features (5-d)" and got.n == 300
+    same = fid(clf, images(300), images(300), name="toy")
+    assert same.value == pytest.approx(0, abs=1e-6)
+
+
+def test_fid_refuses_unequal_or_tiny_sets():
+    clf = Lookup(torch.zeros(10, 3), torch.randn(10, 2))
+    with pytest.raises(ValueError, match="equal sample counts"):
+        fid(clf, images(5), images(4))
+    with pytest.raises(ValueError, match="at least 2 images"):
+        fid(clf, images(1), images(1))
+
+
+def test_classifier_score_per_class_and_confusion():
+    logits = torch.tensor([[5.0, 0, 0], [5.0, 0, 0], [0, 5.0, 0], [0, 0, 5.0]])
+    clf = Lookup(logits, torch.zeros(4, 1))
+    s = classifier_score(clf, images(4), torch.tensor([0, 1, 1, 2]))
+    assert s.accuracy == pytest.approx(0.75)
+    assert s.confusion.tolist() == [[1, 0, 0], [1, 1, 0], [0, 0, 1]]
+    assert s.per_class.tolist() == [1.0, 0.5, 1.0]
+    assert s.table(["a", "b", "c"]).loc["b", "recognised"] == 1
+    cm = confusion_matrix(torch.tensor([0, 0]), torch.tensor([1, 1]), 3)
+    assert per_class_accuracy(cm).tolist() == [0.0, 0.0, 0.0]
