@@ -70,25 +70,42 @@ def inception_score(classifier: nn.Module, images: torch.Tensor, splits: int = 1
         warnings.filterwarnings("ignore", message=".*will save all extracted features.*")
         metric = InceptionScore(feature=ClassifierFeatures(classifier, "logits", k), splits=splits)
     metric.update(images)
-    mean, std = metric.compute()
+    with warnings.catch_warnings():  # one split has no spread: reported as None below
+        warnings.filterwarnings("ignore", message=".*degrees of freedom.*")
+        mean, std = metric.compute()
     torch.set_rng_state(state)
-    return Score(float(mean), float(std), len(images), f"{name} softmax")
+    return Score(float(mean), float(std) if splits > 1 else None, len(images), f"{name} softmax")
+
+
+class FID:
+    """FID against one fixed set of real images, on a classifier's penultimate features: the
+    real features are extracted once, then :meth:`score` compares any number of generated sets
+    (each of the same size as the real one: FID is biased by N, so unequal N would mislead)."""
+
+    def __init__(self, classifier: nn.Module, real: torch.Tensor, name: str = "classifier"):
+        from torchmetrics.image.fid import FrechetInceptionDistance
+
+        if len(real) < 2:
+            raise ValueError("FID needs at least 2 images per set (a covariance); use thousands")
+        _, d = _num_features(classifier, real)
+        self.n, self.features = len(real), f"{name} penultimate features ({d}-d)"
+        self.metric = FrechetInceptionDistance(feature=ClassifierFeatures(classifier, "features", d), reset_real_features=False)
+        self.metric.update(real, real=True)
+
+    def score(self, fake: torch.Tensor) -> Score:
+        if len(fake) != self.n:
+            raise ValueError(f"compare FID at equal sample counts; got {self.n} real and {len(fake)} generated")
+        self.metric.update(fake, real=False)
+        value = float(self.metric.compute())
+        self.metric.reset()  # forgets the generated features only
+        return Score(value, None, self.n, self.features)
 
 
 def fid(classifier: nn.Module, real: torch.Tensor, fake: torch.Tensor, name: str = "classifier") -> Score:
-    """FID between ``real`` and ``fake`` on ``classifier``'s penultimate features.
-    Both sets must have the same size: FID is biased by N, so unequal N would mislead."""
-    from torchmetrics.image.fid import FrechetInceptionDistance
-
+    """FID between ``real`` and ``fake`` (of equal size) on ``classifier``'s penultimate features."""
     if len(real) != len(fake):
         raise ValueError(f"compare FID at equal sample counts; got {len(real)} real and {len(fake)} generated")
-    if len(real) < 2:
-        raise ValueError("FID needs at least 2 images per set (a covariance); use thousands")
-    _, d = _num_features(classifier, real)
-    metric = FrechetInceptionDistance(feature=ClassifierFeatures(classifier, "features", d), reset_real_features=True)
-    metric.update(real, real=True)
-    metric.update(fake, real=False)
-    return Score(float(metric.compute()), None, len(real), f"{name} penultimate features ({d}-d)")
+    return FID(classifier, real, name).score(fake)
 
 
 def confusion_matrix(true: torch.Tensor, pred: torch.Tensor, num_classes: int) -> np.ndarray:

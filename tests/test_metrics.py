@@ -78,3 +78,18 @@ def test_classifier_score_per_class_and_confusion():
     assert s.table(["a", "b", "c"]).loc["b", "recognised"] == 1
     cm = confusion_matrix(torch.tensor([0, 0]), torch.tensor([1, 1]), 3)
     assert per_class_accuracy(cm).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_fid_meter_reuses_real_features_for_many_sets():
+    from labkit.metrics import FID
+
+    g = torch.Generator().manual_seed(2)
+    feats = torch.randn(300, 4, generator=g, dtype=torch.float64)
+    feats[200:] = feats[200:] * 2 + 1
+    clf = Lookup(torch.zeros(300, 3, dtype=torch.float64), feats)
+    meter = FID(clf, images(100), name="toy")
+    a, b = meter.score(images(200)[100:]), meter.score(images(300)[200:])
+    assert a.value == pytest.approx(fid_numpy(feats[:100].numpy(), feats[100:200].numpy()), rel=1e-4)
+    assert b.value == pytest.approx(fid_numpy(feats[:100].numpy(), feats[200:].numpy()), rel=1e-4)
+    with pytest.raises(ValueError, match="equal sample counts"):
+        meter.score(images(50))

@@ -45,6 +45,12 @@ def test_finished_run_is_loaded_not_retrained(tmp_path, mnist_small):
     assert again.resumed_from == 1 and len(again.history) == 1
 
 
+def test_checkpoint_further_along_than_asked_is_refused(tmp_path, mnist_small):
+    make_gan(tmp_path).fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=50), 2)
+    with pytest.raises(RuntimeError, match="holds 2 epochs, more than the 1 asked for"):
+        make_gan(tmp_path).fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=50), 1)
+
+
 def test_checkpoint_of_other_settings_is_refused(tmp_path, mnist_small):
     make_gan(tmp_path, config={"lr": 1}).fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=50), 1)
     with pytest.raises(RuntimeError, match="written with other settings \\(lr: 1 there, 2 here\\)"):
@@ -111,12 +117,14 @@ def test_checkpoints_load_with_weights_only(tmp_path):
 
 
 def test_run_dir_names_the_configuration(tmp_path, monkeypatch):
-    monkeypatch.delenv("LABKIT_RUNS")
     a = run_dir(tmp_path, "gan", {"lr": 1, "F": 2})
     assert a == run_dir(tmp_path, "gan", {"F": 2, "lr": 1}) and a.parent == tmp_path and a.name.startswith("gan-")
     assert a != run_dir(tmp_path, "gan", {"lr": 2, "F": 2})
     monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "elsewhere"))
-    assert run_dir("runs", "gan", {}).parent == tmp_path / "elsewhere"
+    assert run_dir(None, "gan", {}).parent == tmp_path / "elsewhere"  # the default root follows LABKIT_RUNS
+    assert run_dir("mine", "gan", {}).parent.name == "mine"  # an explicit root is honoured
+    monkeypatch.delenv("LABKIT_RUNS")
+    assert run_dir(None, "gan", {}).parent.name == "runs"
 
 
 def test_batch_source_checks_its_input():

