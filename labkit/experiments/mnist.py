@@ -1,0 +1,228 @@
+"""Paper 004 (Ferianc & Manocha): the MNIST DCGAN, the class-conditional GAN, LeNet scores,
+real/synthetic mixing and PCA generation. The chapter notebook and its sweep notebook
+(``mnist_gan_run.ipynb``) both build on these functions."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from labkit.data.core import ImageSet, mix_real_synthetic
+from labkit.losses import BCELoss
+from labkit.metrics import FID, classifier_score, fid, inception_score
+from labkit.models import LeNet, MnistDiscriminator, MnistGenerator
+from labkit.params import Param, Spec
+from labkit.runtime import seed_everything
+from labkit.train import BatchSource, ClassifierTrainer, GANTrainer, atomic_save, evaluate, run_dir
+
+# Numbers the paper gives, quoted (never computed).
+PAPER = {
+    "generator_params": 6_768_129,
+    "discriminator_params": 307_737,
+    "ccgan_discriminator_params": 307_385,
+    "ccgan_generator_params": 7_572_865,
+    "lenet_train_acc": 0.994,
+    "lenet_test_acc": 0.988,
+    "ccgan_score": 0.948,
+    "ccgan_score_smoothing": 0.976,
+    "pca_saturation_components": 64,
+    "pca1_gap": 0.10,
+    "lr_dcgan": 0.002,
+    "lr_ccgan": 0.0002,
+    "epochs": 25,
+}
+
+FULL_GRID = [{"F": f, "D": d, "B": b} for f in (1, 2, 3) for d in (1, 2, 3) for b in (32, 64, 128)]
+SMALL_GRID = [{"F": 0.25, "D": 1, "B": 64}, {"F": 0.25, "D": 2, "B": 64}, {"F": 0.25, "D": 1, "B": 128}]
+
+_COMMON = (
+    Param("data_dir", "folder with torchvision's MNIST/raw files; None = the embedded 5,000-digit sample",
+          None, "data", str, nullable=True),
+    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
+          choices=("auto", "cuda", "mps", "cpu")),
+    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
+          nullable=True),
+    Param("results_path", "write this run's numbers as JSON here (for sweeps); None = don't", None, None, str, nullable=True),
+    Param("n_eval", "generated images per class for the scores (the paper's figure is unknown)", 100, 1000, int, low=10),
+)
+
+SPEC = Spec(
+    *_COMMON,
+    Param("lenet_epochs", "LeNet epochs (Listing 1; the paper trained 5)", 3, 5, int, low=1),
+    Param("gan_epochs", "epochs per GAN (paper: 25)", 6, 25, int, low=1),
+    Param("F", "capacity multiplier of the trained GANs (paper's best: 1; quick: a quarter of the channels)", 0.25, 1.0, float, low=0.05, high=3),
+    Param("D", "discriminator depth of the trained GANs (paper's best: 1)", 1, 1, int, low=1, high=3),
+    Param("batch_dcgan", "DCGAN batch size (paper's best: 32)", 64, 32, int, low=2),
+    Param("batch_ccgan", "CCGAN batch size (paper's best: 64)", 64, 64, int, low=2),
+    Param("lr_dcgan", "DCGAN Adam learning rate (paper: 0.002)", 0.002, 0.002, float, low=1e-6, high=0.1),
+    Param("lr_ccgan", "CCGAN Adam learning rate (paper: 0.0002; quick: higher, to learn in minutes)", 0.002, 0.0002, float, low=1e-6, high=0.1),
+    Param("real_target", "one-sided label smoothing: D's target for real images", 0.9, 0.9, float, low=0.51, high=1.0),
+    Param("grid", "the F×D×B sweep: 'small' (3 settings), 'full' (the paper's 27) or 'none'", "small", "full", str,
+          choices=("small", "full", "none")),
+    Param("grid_epochs", "epochs per sweep setting (paper: 25)", 3, 25, int, low=1),
+    Param("mix_fractions", "shares of real images in the mixing experiment", [0.1, 0.5, 1.0],
+          [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], list, items=(int, float), low=0, high=1),
+    Param("mix_seeds", "seeds per mix (the spread the paper did not report)", 2, 3, int, low=1),
+    Param("mix_epochs", "LeNet epochs per mix", 1, 5, int, low=1),
+    Param("pca_components", "numbers of principal components to score", [1, 4, 16, 64, 256],
+          [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 784], list, items=int, low=1, high=784),
+)
+
+RUN_SPEC = Spec(
+    *_COMMON,
+    Param("F", "capacity multiplier (paper: 1, 2, 3)", 0.25, 1.0, float, low=0.05, high=3),
+    Param("D", "discriminator depth (paper: 1, 2, 3)", 1, 1, int, low=1, high=3),
+    Param("B", "batch size (paper: 32, 64, 128)", 64, 64, int, low=2),
+    Param("epochs", "epochs (paper: 25; quick: the chapter's, so its run is reused)", 6, 25, int, low=1),
+    Param("conditional", "train the class-conditional GAN (True) or the DCGAN (False)", True, True, bool),
+    Param("lr", "Adam learning rate (paper: 0.002 DCGAN, 0.0002 CCGAN)", 0.002, 0.0002, float, low=1e-6, high=0.1),
+    Param("real_target", "one-sided label smoothing: D's target for real images", 0.9, 0.9, float, low=0.51, high=1.0),
+    Param("lenet_path", "LeNet weights to score with (from the chapter); None = train one here", None, None, str, nullable=True),
+    Param("lenet_epochs", "LeNet epochs when none is given", 3, 5, int, low=1),
+)
+
+
+def load(P) -> tuple[ImageSet, ImageSet]:
+    from labkit.data.mnist import load_mnist
+
+    return load_mnist(P.data_dir, "train"), load_mnist(P.data_dir, "test", quiet=P.data_dir is None)
+
+
+def train_lenet(train: ImageSet, test: ImageSet, epochs: int, *, seed: int = 0, device="auto", run_root=None,
+                batch_size: int = 32, lr: float = 1e-3, name: str = "lenet", checkpoint: bool = True) -> ClassifierTrainer:
+    """LeNet (Listing 1) with Adam and cross-entropy; records train and test accuracy per epoch."""
+    config = {"model": "lenet", "data": train.source, "n": len(train), "seed": seed, "batch": batch_size, "lr": lr}
+    seed_everything(seed)  # initial weights follow the seed
+    t = ClassifierTrainer(LeNet(len(train.classes)), lr=lr, seed=seed, device=device, name=name, config=config,
+                          checkpoint_dir=run_dir(run_root, name, config) if checkpoint else None)
+    t.fit(BatchSource(train.x, train.y, batch_size=batch_size), epochs,
+          metrics={"test_acc": lambda tr: evaluate(tr.model, test.x, test.y)})
+    return t
+
+
+def train_gan(train: ImageSet, *, F: float, D: int, B: int, epochs: int, lr: float, conditional: bool,
+              real_target: float = 1.0, norm: str = "batch", seed: int = 0, device="auto", run_root=None,
+              lenet: torch.nn.Module | None = None, name: str | None = None) -> GANTrainer:
+    """Paper 004's DCGAN (``conditional=False``) or CCGAN with BCE, Adam(β1=0.5) and optional
+    one-sided label smoothing. With a ``lenet``, a conditional run records its LeNet score every
+    epoch (the paper's Figure 7)."""
+    k = len(train.classes) if conditional else 0
+    name = name or f"{'ccgan' if conditional else 'dcgan'}-F{F}-D{D}-B{B}" + ("-vbn" if norm == "virtual" else "") + (
+        f"-smooth{real_target}" if real_target < 1 else "")
+    config = {"model": name, "data": train.source, "n": len(train), "F": F, "D": D, "B": B,
+              "lr": lr, "real_target": real_target, "norm": norm, "seed": seed}
+    seed_everything(seed)  # initial weights follow the seed
+    t = GANTrainer(MnistGenerator(F=F, num_classes=k, norm=norm), MnistDiscriminator(F=F, depth=D, num_classes=k, norm=norm),
+                   loss=BCELoss(real_target), num_classes=k, lr_g=lr, lr_d=lr, seed=seed, device=device, name=name,
+                   config=config, checkpoint_dir=run_dir(run_root, name, config))
+    metrics = {}
+    if conditional and lenet is not None:
+        labels = torch.arange(k).repeat_interleave(50)
+        metrics["lenet_score"] = lambda tr: classifier_score(lenet, tr.generate(len(labels), labels, seed=99), labels).accuracy
+    t.fit(BatchSource(train.x, train.y, batch_size=B), epochs, metrics=metrics)
+    return t
+
+
+def balanced_labels(num_classes: int, per_class: int) -> torch.Tensor:
+    return torch.arange(num_classes).repeat_interleave(per_class)
+
+
+def evaluate_generator(trainer: GANTrainer, lenet: torch.nn.Module, real: ImageSet, per_class: int,
+                       seed: int = 0) -> dict[str, Any]:
+    """The paper's LeNet "inception score" (conditional only) beside the real Inception Score
+    and FID on LeNet features, all at the same N; FID against as many real images."""
+    k = len(real.classes)
+    n = k * per_class
+    if trainer.conditional:
+        labels = balanced_labels(k, per_class)
+        images = trainer.generate(n, labels, seed=seed)
+    else:
+        labels = None
+        images = trainer.generate(n, seed=seed)
+    reference = real.take(min(n, len(real)), seed=seed)
+    out: dict[str, Any] = {"n": n, "images": images, "labels": labels}
+    if labels is not None:
+        out["lenet"] = classifier_score(lenet, images, labels)
+    m = min(n, len(reference))
+    out["is"] = inception_score(lenet, images, name="LeNet")
+    out["is_real"] = inception_score(lenet, reference.x, name="LeNet")
+    out["fid"] = fid(lenet, reference.x[:m], images[:m], name="LeNet")
+    return out
+
+
+def mixing(real: ImageSet, synthetic: ImageSet, test: ImageSet, fractions: Sequence[float], seeds: int, epochs: int,
+           device="auto", adjust: dict[int, float] | None = None, run_root=None):
+    """LeNet trained on mixes with ``fractions`` of real images (same total and per-class
+    counts), ``seeds`` times each; returns a table of test accuracies. ``adjust`` overrides the
+    share of real images of some classes (the paper's class 4 at 40%)."""
+    import pandas as pd
+
+    rows, models = [], {}
+    for f in fractions:
+        for s in range(seeds):
+            share = [float(f)] * len(real.classes)
+            for c, v in (adjust or {}).items():
+                share[c] = max(share[c], v)
+            mix = mix_real_synthetic(real, synthetic, share, seed=s)
+            mix.source = f"mix real={f}{' adjusted' if adjust else ''}"
+            t = train_lenet(mix, test, epochs, seed=s, device=device, name="lenet-mix", checkpoint=False, run_root=run_root)
+            rows.append({"real_fraction": f, "seed": s, "adjusted": bool(adjust), "test_acc": t.history[-1]["test_acc"]})
+            models[(f, s)] = t.model
+    return pd.DataFrame(rows), models
+
+
+def pca_scores(pca, train: ImageSet, test: ImageSet, lenet: torch.nn.Module, components: Sequence[int], per_class: int,
+               seed: int = 0):
+    """Score PCA digits per number of components: LeNet accuracy (the paper's measure) and FID
+    to real test digits on LeNet features (which also sees variety), for the paper's
+    reconstructions of real training digits and for new samples from the per-class Gaussian.
+    Every score uses the same N."""
+    import pandas as pd
+
+    k = len(train.classes)
+    ref = train.take(min(k * per_class, len(train)), seed=seed)
+    real = test.take(len(ref), seed=seed).x
+    labels = balanced_labels(k, len(ref) // k)
+    meter = FID(lenet, real, name="LeNet")
+    rows, confusions = [], {}
+    for n in sorted(set(min(c, pca.max_components) for c in components)):
+        rec_images, smp_images = pca.reconstruct(ref.x, ref.y, n), pca.sample(labels, n, seed=seed)
+        rec, smp = classifier_score(lenet, rec_images, ref.y), classifier_score(lenet, smp_images, labels)
+        rows.append({"components": n, "accuracy, reconstruction (paper)": rec.accuracy, "accuracy, sampling": smp.accuracy,
+                     "FID, reconstruction": meter.score(rec_images).value, "FID, sampling": meter.score(smp_images).value})
+        confusions[n] = (rec.confusion, smp.confusion)
+    return pd.DataFrame(rows).set_index("components"), confusions
+
+
+def saturation(table, column: str, tolerance: float, lower_is_better: bool = False) -> int:
+    """The fewest components whose score is within ``tolerance`` of the best: an absolute
+    margin for accuracies, a relative one (e.g. 0.1 = 10%) for FID (lower is better)."""
+    values = table[column]
+    if lower_is_better:
+        ok = values <= values.min() * (1 + tolerance)
+    else:
+        ok = values >= values.max() - tolerance
+    return int(table.index[ok][0])
+
+
+def paper_table(rows: Sequence[tuple[str, Any, Any]]):
+    """The closing "paper reported | this run" table."""
+    import pandas as pd
+
+    return pd.DataFrame([{"quantity": q, "paper reported": p, "this run": r} for q, p, r in rows]).set_index("quantity")
+
+
+def percent(x: float | None) -> str:
+    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def save_lenet(trainer: ClassifierTrainer, path: str | Path) -> Path:
+    return atomic_save(trainer.model.state_dict(), path)
+
+
+def load_lenet(path: str | Path, num_classes: int = 10, device="cpu") -> LeNet:
+    model = LeNet(num_classes)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.to(device).eval()
