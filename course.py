@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Build and test the course. Needs only Python 3.10+ with pip; everything else is set up here.
+
+    python course.py build         # set up .venv, run every notebook on its defaults, build the book
+    python course.py test          # unit tests, nbval over every notebook, the offline book build
+    python course.py test --fast   # unit tests only, without the slow ones (while you work)
+    python course.py setup         # only create or update .venv
+    python course.py references    # after a build: store the outputs of "# NBVAL_CHECK_OUTPUT" cells
+                                   # as nbval's references, and strip every other output
+
+The environment is a virtualenv in ``.venv`` with the exact versions of
+``requirements/lock.txt`` (pip constraints); it is reinstalled only when that file or
+``pyproject.toml`` changes. Executed notebooks go to ``_build/executed``, the book to
+``_build/html``. Each notebook is executed once per command.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+LOCK = ROOT / "requirements" / "lock.txt"
+EXECUTED = ROOT / "_build" / "executed"
+RUNS = ROOT / "_build" / "runs"  # checkpoints of build and test runs, fresh each time
+STAGE = ROOT / "_build" / "book-src"
+
+
+def say(msg: str) -> None:
+    print(f"[course] {msg}", flush=True)
+
+
+def run(*cmd, **kw) -> None:
+    say(" ".join(str(c) for c in cmd))
+    subprocess.run([str(c) for c in cmd], check=True, cwd=kw.pop("cwd", ROOT), env=kw.pop("env", env()), **kw)
+
+
+def env(runs: Path | None = None) -> dict[str, str]:
+    e = dict(os.environ)
+    e["LABKIT_RUNS"] = str(runs or RUNS)
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    e["VIRTUAL_ENV"] = str(VENV)
+    # kernels (nbval, papermill, sweeps) must be this environment's, not a user-wide one
+    e["JUPYTER_PATH"] = str(VENV / "share" / "jupyter")
+    e.setdefault("LABKIT_PROGRESS", "text")
+    e.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return e
+
+
+def setup() -> None:
+    stamp = VENV / ".course-stamp"
+    want = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want and PY.exists():
+        return
+    if sys.version_info < (3, 10):
+        sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
+    if not PY.exists():
+        say(f"creating {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PY, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[course,test]")
+    stamp.write_text(want)
+    say("environment ready")
+
+
+def chapters() -> list[Path]:
+    """Every notebook the book's table of contents lists, in order."""
+    import re
+
+    toc = (ROOT / "_toc.yml").read_text()
+    names = re.findall(r"file:\s*(notebooks/[\w\-./]+)", toc)
+    paths = [ROOT / (n if n.endswith(".ipynb") else n + ".ipynb") for n in names]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        sys.exit(f"_toc.yml lists notebooks that do not exist: {', '.join(missing)}")
+    return paths
+
+
+def fresh_runs(nb: Path) -> Path:
+    """A new, empty run folder per notebook: a build or test never reuses a model trained by
+    older code, nor one that another notebook trained."""
+    runs = RUNS / nb.stem
+    if runs.exists():
+        shutil.rmtree(runs)
+    runs.mkdir(parents=True)
+    return runs
+
+
+def execute_all() -> None:
+    """Run every chapter notebook on its defaults with papermill into _build/executed."""
+    for nb in chapters():
+        out = EXECUTED / nb.relative_to(ROOT)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        run(PY, "-m", "papermill", nb, out, "--cwd", nb.parent, "--no-progress-bar", env=env(fresh_runs(nb)))
+        say(f"{nb.name}: {time.perf_counter() - start:.0f} s")
+
+
+def build_book() -> None:
+    """Build the HTML book from the executed notebooks (no execution here), failing on warnings."""
+    if STAGE.exists():
+        shutil.rmtree(STAGE)
+    STAGE.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, STAGE / name)
+    shutil.copytree(ROOT / "book", STAGE / "book")
+    for nb in chapters():
+        src = EXECUTED / nb.relative_to(ROOT)
+        if not src.exists():
+            sys.exit(f"{src} is missing: run the notebooks first (python course.py build)")
+        (STAGE / nb.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, STAGE / nb.relative_to(ROOT))
+    # executed copies carry their outputs: the book must not run them again
+    cfg = (STAGE / "_config.yml").read_text()
+    cfg = cfg.replace('execute_notebooks: "cache"', 'execute_notebooks: "off"')
+    (STAGE / "_config.yml").write_text(cfg)
+    out = ROOT / "_build"
+    run(BIN / "jupyter-book", "build", STAGE, "--path-output", out, "-W", "-n", "--keep-going")
+    say(f"book: {out / '_build' / 'html' / 'index.html'}")
+
+
+def build() -> None:
+    setup()
+    execute_all()
+    build_book()
+
+
+def test(fast: bool) -> None:
+    setup()
+    if fast:
+        run(PY, "-m", "pytest", "tests", "-q", "-m", "not slow and not realdata")
+        return
+    run(PY, "-m", "pytest", "tests", "-q")
+    # nbval executes each notebook once and (conftest.py) keeps the executed copy for the book
+    for nb in chapters():
+        run(PY, "-m", "pytest", "-q", "--nbval", nb.relative_to(ROOT), "--nbval-current-env",
+            "--nbval-cell-timeout", "1800", "-p", "no:cacheprovider", env=env(fresh_runs(nb)))
+    build_book()
+
+
+def references() -> None:
+    """Copy the outputs of checked cells from _build/executed into the source notebooks and
+    clear all other outputs, so the sources hold nbval's references and nothing else."""
+    import json
+
+    for nb_path in chapters():
+        executed = EXECUTED / nb_path.relative_to(ROOT)
+        if not executed.exists():
+            sys.exit(f"{executed} is missing: run python course.py build first")
+        src, run_nb = json.loads(nb_path.read_text()), json.loads(executed.read_text())
+        src_cells = [c for c in src["cells"] if c["cell_type"] == "code"]
+        run_cells = [c for c in run_nb["cells"] if c["cell_type"] == "code"]
+        if [c["source"] for c in src_cells] != [c["source"] for c in run_cells]:
+            sys.exit(f"{executed} was run from another version of {nb_path.name}: build again")
+        kept = 0
+        for i, (c, r) in enumerate(zip(src_cells, run_cells)):
+            text = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            if text.startswith("# NBVAL_CHECK_OUTPUT"):
+                c["outputs"], c["execution_count"], kept = r["outputs"], i + 1, kept + 1
+                for o in c["outputs"]:
+                    if "execution_count" in o:
+                        o["execution_count"] = i + 1
+            else:
+                c["outputs"], c["execution_count"] = [], None
+            c.get("metadata", {}).pop("papermill", None)
+            c.get("metadata", {}).pop("execution", None)
+        src.get("metadata", {}).pop("papermill", None)
+        nb_path.write_text(json.dumps(src, indent=1, ensure_ascii=False) + "\n")
+        say(f"{nb_path.name}: {kept} reference output(s) stored")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("build", "test", "setup", "references"):
+        print(__doc__)
+        return 2
+    start = time.perf_counter()
+    if argv[0] == "setup":
+        setup()
+    elif argv[0] == "references":
+        references()
+    elif argv[0] == "build":
+        build()
+    else:
+        test(fast="--fast" in argv[1:])
+    say(f"{argv[0]} finished in {(time.perf_counter() - start) / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,62 @@
+"""Static checks of the chapters: one parameters cell whose names are the chapter's spec, the
+install cell pointing at the repository named in _config.yml, every notebook in the book."""
+import ast
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SPECS = {"004_mnist_gans.ipynb": ("mnist", "SPEC"), "mnist_gan_run.ipynb": ("mnist", "RUN_SPEC")}
+
+
+def test_every_notebook_is_known_and_in_the_book():
+    toc = (ROOT / "_toc.yml").read_text()
+    assert NOTEBOOKS, "no notebooks found"
+    for nb in NOTEBOOKS:
+        assert nb.name in SPECS, f"{nb.name}: add it to SPECS in this test"
+        assert f"notebooks/{nb.stem}" in toc, f"{nb.name} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_parameters_cell_matching_the_spec(path):
+    import importlib
+
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: {len(cells)} cells tagged 'parameters'"
+    names = [t.id for node in ast.parse(cells[0].source).body for t in node.targets]
+    module, attr = SPECS[path.name]
+    spec = getattr(importlib.import_module(f"labkit.experiments.{module}"), attr)
+    assert sorted(names) == sorted(spec.names), f"{path.name}: parameters cell and {module}.{attr} disagree"
+    for line in cells[0].source.splitlines():
+        assert "#" in line, f"{path.name}: parameter without a one-line reason: {line}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_install_cell_uses_the_configured_repository(path):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    first = nbformat.read(path, as_version=4).cells[1].source
+    assert f"git+{url}" in first and "except ImportError" in first
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_only_checked_cells_carry_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        checked = cell.source.startswith("# NBVAL_CHECK_OUTPUT")
+        assert bool(cell.outputs) == checked, f"{path.name}: cell {cell.source[:40]!r}"
+        if checked:
+            assert cell.execution_count, f"{path.name}: checked cell without a reference run"
+
+
+def test_readme_quick_start_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Quick start.*?```(?:bash)?\n(.*?)```", readme, re.S).group(1).strip().splitlines()
+    assert block == ["python course.py build", "python course.py test"]
+    assert "python3 course.py test" in (ROOT / ".ci" / "run").read_text()
