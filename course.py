@@ -157,18 +157,18 @@ def references() -> None:
         if not executed.exists():
             sys.exit(f"{executed} is missing: run python course.py build first")
         src, run_nb = json.loads(nb_path.read_text()), json.loads(executed.read_text())
-        src_cells = [c for c in src["cells"] if c["cell_type"] == "code"]
-        run_cells = [c for c in run_nb["cells"] if c["cell_type"] == "code"]
-        if [c["source"] for c in src_cells] != [c["source"] for c in run_cells]:
-            sys.exit(f"{executed} was run from another version of {nb_path.name}: build again")
+        text = lambda c: "".join(c["source"]) if isinstance(c["source"], list) else c["source"]  # noqa: E731
+        ran = {text(c): (i + 1, c) for i, c in enumerate(c for c in run_nb["cells"] if c["cell_type"] == "code")}
         kept = 0
-        for i, (c, r) in enumerate(zip(src_cells, run_cells)):
-            text = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            if text.startswith("# NBVAL_CHECK_OUTPUT"):
-                c["outputs"], c["execution_count"], kept = r["outputs"], i + 1, kept + 1
+        for c in (c for c in src["cells"] if c["cell_type"] == "code"):
+            if text(c).startswith("# NBVAL_CHECK_OUTPUT"):
+                if text(c) not in ran:
+                    sys.exit(f"{executed} has no run of this checked cell of {nb_path.name}: build again\n{text(c)[:200]}")
+                count, r = ran[text(c)]
+                c["outputs"], c["execution_count"], kept = r["outputs"], count, kept + 1
                 for o in c["outputs"]:
                     if "execution_count" in o:
-                        o["execution_count"] = i + 1
+                        o["execution_count"] = count
             else:
                 c["outputs"], c["execution_count"] = [], None
             c.get("metadata", {}).pop("papermill", None)
