@@ -203,15 +203,17 @@ class Trainer:
             records: list[dict[str, torch.Tensor]] = []
             for i, batch in enumerate(data.epoch(self.gen)):
                 out = self.train_step(batch)
-                records.append({k: (v.detach().float() if torch.is_tensor(v) else torch.tensor(float(v))) for k, v in out.items()})
+                records.append({k: torch.as_tensor(v, device=self.device).detach().float() for k, v in out.items()})
                 if bar is not None:
                     bar.update(1)
                     if i % 25 == 0:
                         bar.set_postfix({k: f"{float(v):.3f}" for k, v in out.items() if k.startswith("loss")}, refresh=False)
-            self._check_finite(records)
-            means = {k: float(torch.stack([r[k] for r in records]).mean()) for k in records[0]} if records else {}
-            for k in means:
-                self.steps.setdefault(k, []).extend(float(r[k]) for r in records)
+            # one copy to the host per value and epoch (not one sync per step)
+            stacked = {k: torch.stack([r[k] for r in records]).cpu() for k in records[0]} if records else {}
+            self._check_finite(stacked)
+            means = {k: float(v.mean()) for k, v in stacked.items()}
+            for k, v in stacked.items():
+                self.steps.setdefault(k, []).extend(v.tolist())
             self.epoch += 1
             self.train_mode(False)
             with torch.no_grad():
@@ -233,11 +235,8 @@ class Trainer:
         self.train_mode(False)
         return self
 
-    def _check_finite(self, records: list[dict[str, torch.Tensor]]) -> None:
-        if not records:
-            return
-        for k in records[0]:
-            values = torch.stack([r[k] for r in records])
+    def _check_finite(self, stacked: dict[str, torch.Tensor]) -> None:
+        for k, values in stacked.items():
             bad = torch.nonzero(~torch.isfinite(values)).flatten()
             if len(bad):
                 step = int(bad[0])
