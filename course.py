@@ -174,7 +174,7 @@ def references() -> None:
             c.get("metadata", {}).pop("papermill", None)
             c.get("metadata", {}).pop("execution", None)
         src.get("metadata", {}).pop("papermill", None)
-        nb_path.write_text(json.dumps(src, indent=1, ensure_ascii=False) + "\n")
+        nb_path.write_text(json.dumps(src, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
         say(f"{nb_path.name}: {kept} reference output(s) stored")
 
 
