@@ -1,9 +1,10 @@
 """Networks, one module per family, and the helpers every family shares."""
 from labkit.models.common import count_params, init_weights, parameter_table
+from labkit.models.fer_classifiers import SimpleFERNet, SurrealFERNet
 from labkit.models.lenet import LeNet
 from labkit.models.mnist_gan import MnistDiscriminator, MnistGenerator, VirtualBatchNorm
 
 __all__ = [
     "count_params", "init_weights", "parameter_table",
-    "LeNet", "MnistGenerator", "MnistDiscriminator", "VirtualBatchNorm",
+    "LeNet", "MnistGenerator", "MnistDiscriminator", "VirtualBatchNorm", "SimpleFERNet", "SurrealFERNet",
 ]
