@@ -15,6 +15,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 def _isolated_runs(tmp_path, monkeypatch):
     """Every test writes its run folders under its own temporary directory."""
     monkeypatch.setenv("LABKIT_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("LABKIT_PROGRESS", "off")
 
 
