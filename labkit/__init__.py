@@ -6,6 +6,7 @@ A map (each module is meant to be read in one sitting):
 - ``labkit.params``       notebook parameters: profiles (``quick``/``paper``) and validation
 - ``labkit.data``         datasets as in-memory tensors with ``classes`` (``data.mnist``, ...)
 - ``labkit.models``       networks, one module per family, plus Keras-style parameter counts
+- ``labkit.augment``      classic batch augmentation (flips, zoom, shear)
 - ``labkit.losses``       GAN objectives (BCE with label smoothing, least squares, WGAN-GP)
 - ``labkit.train``        one training core (history, grids, checkpoints, resume, NaN stop)
                           and the trainers built on it (GAN, classifier)

@@ -137,6 +137,17 @@ class ClassifierScore:
         }).set_index("class")
 
 
+def per_class_report(cm: np.ndarray, classes: list[str]) -> str:
+    """Per-class accuracy in paper 001's form: "Accuracy of Angry : 53 % of 262 / 491 total",
+    after one line with the overall accuracy."""
+    total = int(cm.sum())
+    lines = [f"Accuracy of the network on the {total} test images: {100 * np.trace(cm) / max(total, 1):.2f} %"]
+    for c, name in enumerate(classes):
+        n, hit = int(cm[c].sum()), int(cm[c, c])
+        lines.append(f"Accuracy of {name} : {round(100 * hit / n) if n else 0} % of {hit} / {n} total")
+    return "\n".join(lines)
+
+
 def classifier_score(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> ClassifierScore:
     """How often ``classifier`` recognises each image as the class it was generated (or
     labelled) for; overall, per class, and as a confusion matrix."""

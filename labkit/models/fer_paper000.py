@@ -1,0 +1,87 @@
+"""The networks of paper 000 (Hasan & Ali, "Image Augmentation Using Deep Convolutional GAN").
+
+``Paper000Generator``: "two dense layers with 64 neurons each, followed by a sequence of five
+generator blocks; each block upsamples (except the last), applies a 2-D convolution with kernel
+6 and stride 1, batch normalisation and tanh". The only reading in which those blocks end at
+48×48 is that the 64 dense outputs form an 8×8 map and the convolutions are unpadded::
+
+    8 → ×2 → conv6 → 11 → ×2 → 17 → ×2 → 29 → ×2 → 53 → conv6 → 48
+
+The channel widths are not given; 256, 128, 64, 32 are used, and the output has ``channels``
+planes (the paper drew 3×48×48 images from the grey FER faces; 1 keeps them grey).
+
+``Paper000Discriminator``: "four blocks, each a 2-D convolution, batch normalisation and tanh;
+the last block only the convolution". Kernels are not given: 4×4 stride 2 (48 → 24 → 12 → 6)
+and a last 6×6 convolution to one score per image.
+
+``Paper000CNN``: the classifier of the paper's Figure 5 as far as the text fixes it:
+convolutions of varying kernel sizes, max-pooling, dropout, flatten, a dense layer whose 1,024
+features feed the 7-way output ("input: (None, 1024) output: (None, 7)"), ReLU inside.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from labkit.models.common import init_weights
+
+
+class Paper000Generator(nn.Module):
+    def __init__(self, nz: int = 100, channels: int = 1, widths: tuple[int, ...] = (256, 128, 64, 32)):
+        super().__init__()
+        self.nz = nz
+        self.dense = nn.Sequential(nn.Linear(nz, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh())
+        blocks: list[nn.Module] = []
+        cin = 1
+        for w in widths:  # four blocks that upsample first
+            blocks += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, w, 6), nn.BatchNorm2d(w), nn.Tanh()]
+            cin = w
+        blocks += [nn.Conv2d(cin, channels, 6), nn.BatchNorm2d(channels), nn.Tanh()]  # the last block: no upsampling
+        self.blocks = nn.Sequential(*blocks)
+        init_weights(self, "dcgan")
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.blocks(self.dense(z).view(-1, 1, 8, 8))
+
+
+class Paper000Discriminator(nn.Module):
+    def __init__(self, channels: int = 1, widths: tuple[int, int, int] = (64, 128, 256)):
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = channels
+        for w in widths:
+            layers += [nn.Conv2d(cin, w, 4, stride=2, padding=1), nn.BatchNorm2d(w), nn.Tanh()]
+            cin = w
+        layers += [nn.Conv2d(cin, 1, 6)]
+        self.net = nn.Sequential(*layers)
+        init_weights(self, "dcgan")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2:] != (48, 48):
+            raise ValueError(f"Paper000Discriminator takes 48x48 images; got {tuple(x.shape[-2:])}")
+        return self.net(x).flatten()
+
+
+class Paper000CNN(nn.Module):
+    def __init__(self, num_classes: int = 7, in_channels: int = 1, image_size: int = 48, dropout: float = 0.25):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, 32, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(dropout),
+            nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(128, 128, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(dropout),
+            nn.Conv2d(128, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(dropout),
+            nn.Flatten(),
+        )
+        side = image_size // 8
+        if side < 1:
+            raise ValueError(f"image_size {image_size} is too small for three 2x2 poolings")
+        self.dense = nn.Sequential(nn.Linear(256 * side * side, 1024), nn.ReLU())
+        self.head = nn.Sequential(nn.Dropout(2 * dropout), nn.Linear(1024, num_classes))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The 1,024 features that feed the output layer."""
+        return self.dense(self.body(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
