@@ -145,3 +145,14 @@ def test_generate_does_not_disturb_training_randomness(tmp_path, mnist_small):
     assert torch.equal(images, t.generate(20, torch.arange(10).repeat(2), seed=3))
     with pytest.raises(ValueError, match="needs 5 labels"):
         t.generate(5)
+
+
+def test_wgan_gp_plugs_into_the_same_loop(tmp_path, mnist_small):
+    from labkit.losses import WGANGPLoss
+
+    torch.manual_seed(0)
+    t = GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), loss=WGANGPLoss(10), d_steps=2,
+                   lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9), device="cpu")
+    t.fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=100), 1)
+    assert "penalty" in t.history[0] and t.history[0]["penalty"] > 0
+    assert len(t.steps["loss_d"]) == 6

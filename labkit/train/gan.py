@@ -75,7 +75,7 @@ class GANTrainer(Trainer):
                 real_out = self._D(self.augment(x), y).float()
                 fake_out = self._D(self.augment(fake), y).float()
                 loss_d = self.loss.d_loss(real_out, fake_out)
-            penalty = self.loss.penalty(self._D, x, fake.float(), y, y) if self.loss.name == "wgan-gp" else 0.0
+            penalty = self.loss.penalty(self._D, x, fake.float(), y, y)  # 0 unless the loss has one (WGAN-GP)
             opt_d.zero_grad(set_to_none=True)
             (loss_d + penalty).backward()
             opt_d.step()
