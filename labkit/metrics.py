@@ -151,9 +151,8 @@ def per_class_report(cm: np.ndarray, classes: list[str]) -> str:
 def classifier_score(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> ClassifierScore:
     """How often ``classifier`` recognises each image as the class it was generated (or
     labelled) for; overall, per class, and as a confusion matrix."""
-    pred = predict(classifier, images).argmax(1)
-    k = predict(classifier, images[:1]).shape[1]
-    cm = confusion_matrix(labels.cpu(), pred, k)
+    logits = predict(classifier, images)
+    cm = confusion_matrix(labels.cpu(), logits.argmax(1), logits.shape[1])
     return ClassifierScore(float(np.trace(cm) / cm.sum()), per_class_accuracy(cm), cm, len(labels))
 
 

@@ -21,9 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from labkit.data.core import ImageSet, announce
-
-CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral"]
-COUNTS = [4953, 547, 5121, 8989, 6077, 4002, 6198]  # FER2013, all splits
+from labkit.data.fer2013 import CLASSES, COUNTS
 
 # expression prototypes: mouth curve (+ smile), mouth opening, brow lift, brow slant
 # (+ inner ends up), eye opening, upper-lip raise

@@ -145,10 +145,10 @@ def evaluate_generator(trainer: GANTrainer, lenet: torch.nn.Module, real: ImageS
     out: dict[str, Any] = {"n": n, "images": images, "labels": labels}
     if labels is not None:
         out["lenet"] = classifier_score(lenet, images, labels)
-    m = min(n, len(reference))
+    m = len(reference)  # n, unless the real set is smaller
     out["is"] = inception_score(lenet, images, name="LeNet")
     out["is_real"] = inception_score(lenet, reference.x, name="LeNet")
-    out["fid"] = fid(lenet, reference.x[:m], images[:m], name="LeNet")
+    out["fid"] = fid(lenet, reference.x, images[:m], name="LeNet")
     return out
 
 

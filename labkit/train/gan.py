@@ -98,28 +98,31 @@ class GANTrainer(Trainer):
         return stats
 
     @torch.no_grad()
-    def generate(self, n: int, labels: torch.Tensor | None = None, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
-        """``n`` images in [-1, 1] on the CPU, from the generator in evaluation mode, with their
-        own seed (training's random state is left alone). For a conditional model ``labels``
-        (length ``n``) says which class each image is of."""
-        if self.conditional and (labels is None or len(labels) != n):
-            raise ValueError(f"a conditional generator needs {n} labels")
+    def render(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [-1, 1] on the CPU for the noise ``z`` (and, if conditional, ``labels``), from
+        the generator in evaluation mode; its training mode is restored afterwards."""
+        if self.conditional and (labels is None or len(labels) != len(z)):
+            raise ValueError(f"a conditional generator needs {len(z)} labels")
         was = self.G.training
         self.G.eval()
+        with self.autocast():
+            out = self._G(z.to(self.device), labels.to(self.device) if self.conditional else None).float().cpu()
+        self.G.train(was)
+        return out
+
+    def generate(self, n: int, labels: torch.Tensor | None = None, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
+        """``n`` images from fresh noise with its own seed (training's random state is left
+        alone); for a conditional model ``labels`` (length ``n``) says each image's class."""
+        if self.conditional and (labels is None or len(labels) != n):
+            raise ValueError(f"a conditional generator needs {n} labels")
         g = torch.Generator().manual_seed(seed)
         out = []
         for i in range(0, n, batch_size):
-            z = torch.randn(min(batch_size, n - i), self.nz, generator=g).to(self.device)
-            y = labels[i : i + len(z)].to(self.device) if self.conditional else None
-            with self.autocast():
-                out.append(self._G(z, y).float().cpu())
-        self.G.train(was)
+            z = torch.randn(min(batch_size, n - i), self.nz, generator=g)
+            out.append(self.render(z, labels[i : i + len(z)] if self.conditional else None))
         return torch.cat(out)
 
-    @torch.no_grad()
     def snapshot(self) -> torch.Tensor:
-        y = self.fixed_y.to(self.device) if self.conditional else None
-        with self.autocast():
-            images = self._G(self.fixed_z.to(self.device), y).float().cpu()
+        images = self.render(self.fixed_z, self.fixed_y)
         nrow = max(1, len(images) // self.num_classes) if self.conditional else int(len(images) ** 0.5)
         return to_uint8(make_grid(images, nrow=nrow, padding=2, pad_value=-1))
