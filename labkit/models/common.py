@@ -67,3 +67,26 @@ def init_weights(model: nn.Module, scheme: str = "dcgan") -> nn.Module:
 
 def one_hot(y: torch.Tensor, num_classes: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return nn.functional.one_hot(y.long(), num_classes).to(dtype)
+
+
+def width(base: int, factor: float, name: str = "F") -> int:
+    """``base`` channels scaled by a capacity ``factor`` (at least one)."""
+    if factor <= 0:
+        raise ValueError(f"capacity {name} must be positive; got {factor}")
+    return max(1, int(round(base * factor)))
+
+
+class LabelPlane(nn.Module):
+    """Class conditioning for a discriminator: a learned ``size``×``size`` plane per class,
+    appended to the image as one more channel."""
+
+    def __init__(self, num_classes: int, size: int):
+        super().__init__()
+        self.num_classes, self.size = num_classes, size
+        self.embed = nn.Linear(num_classes, size * size)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        if y is None:
+            raise ValueError("this discriminator is class-conditional: call it with labels y")
+        plane = self.embed(one_hot(y, self.num_classes, x.dtype)).view(-1, 1, self.size, self.size)
+        return torch.cat([x, plane], dim=1)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from labkit.models.common import init_weights, one_hot
+from labkit.models.common import LabelPlane, init_weights, one_hot, width as _width
 
 
 class VirtualBatchNorm(nn.Module):
@@ -75,12 +75,6 @@ def _norm(kind: str, n: int, dims: int) -> nn.Module:
     raise ValueError(f"norm must be 'batch' or 'virtual'; got {kind!r}")
 
 
-def _width(base: int, F: float) -> int:
-    if F <= 0:
-        raise ValueError(f"capacity F must be positive; got {F}")
-    return max(1, int(round(base * F)))
-
-
 class MnistGenerator(nn.Module):
     def __init__(self, nz: int = 100, F: float = 1.0, num_classes: int = 0, norm: str = "batch"):
         super().__init__()
@@ -115,7 +109,7 @@ class MnistDiscriminator(nn.Module):
         self.num_classes = num_classes
         c1, c2 = _width(64, F), _width(128, F)
         if num_classes:
-            self.label = nn.Linear(num_classes, 28 * 28)
+            self.label = LabelPlane(num_classes, 28)
         layers: list[nn.Module] = [
             nn.Conv2d(1 + (1 if num_classes else 0), c1, 5, stride=2, padding=2), _norm(norm, c1, 2), nn.ELU(),
             nn.Conv2d(c1, c2, 5, padding=2), _norm(norm, c2, 2), nn.ELU(),
@@ -130,8 +124,5 @@ class MnistDiscriminator(nn.Module):
         if x.shape[-2:] != (28, 28):
             raise ValueError(f"MnistDiscriminator takes 28x28 images; got {tuple(x.shape[-2:])}")
         if self.num_classes:
-            if y is None:
-                raise ValueError("this discriminator is class-conditional: call it with labels y")
-            plane = self.label(one_hot(y, self.num_classes, x.dtype)).view(-1, 1, 28, 28)
-            x = torch.cat([x, plane], dim=1)
+            x = self.label(x, y)
         return self.net(x).flatten()
