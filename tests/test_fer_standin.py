@@ -29,6 +29,9 @@ def test_label_noise_mislabels_the_asked_fraction():
     noisy = make_fer_standin(3000, seed=0, label_noise=0.1, quiet=True)
     wrong = (noisy.y != noisy.meta["true_labels"]).float().mean().item()
     assert 0.08 < wrong < 0.12
+    # wrong labels follow the class sizes: Disgust stays as rare as in FER2013 (1.5%)
+    assert abs(noisy.counts()[1] - clean.counts()[1]) <= 10
+    assert noisy.counts()[1] / len(noisy) < 0.02
 
 
 def test_learnable_but_not_trivial():

@@ -126,7 +126,8 @@ def draw_faces(labels: torch.Tensor, generator: torch.Generator, size: int = 48)
 def make_fer_standin(n: int = 7000, seed: int = 0, label_noise: float = 0.0, size: int = 48,
                      quiet: bool = False) -> ImageSet:
     """``n`` stand-in faces in FER2013's class proportions. ``label_noise`` is the fraction of
-    faces given a wrong label at random (FER2013 has some mislabeled images)."""
+    faces given a wrong label at random (FER2013 has some mislabeled images); the wrong label is
+    drawn in proportion to the other classes' sizes, so the class proportions stay FER2013's."""
     if n < len(CLASSES):
         raise ValueError(f"n must be at least {len(CLASSES)} (one face per class); got {n}")
     if not 0 <= label_noise < 1:
@@ -140,9 +141,12 @@ def make_fer_standin(n: int = 7000, seed: int = 0, label_noise: float = 0.0, siz
     images = torch.cat([draw_faces(labels[i : i + 2000], g, size) for i in range(0, n, 2000)])
     shown = labels.clone()
     if label_noise:
+        # a wrong label is drawn in proportion to the other classes' sizes, so the class
+        # proportions hold and the rare class does not fill up with mislabeled faces
         flip = torch.rand(n, generator=g) < label_noise
-        shift = torch.randint(1, len(CLASSES), (n,), generator=g)
-        shown[flip] = (labels[flip] + shift[flip]) % len(CLASSES)
+        weights = counts.float().repeat(int(flip.sum()), 1)
+        weights[torch.arange(len(weights)), labels[flip]] = 0
+        shown[flip] = torch.multinomial(weights, 1, generator=g).flatten()
     out = ImageSet(images.view(n, 1, size, size), shown, list(CLASSES),
                    f"FER2013 stand-in drawn by labkit ({n:,} faces, seed {seed}, label noise {label_noise:.0%})",
                    {"true_labels": labels})
