@@ -7,9 +7,10 @@ the rest:
 - the epoch loop over in-memory batches (:class:`BatchSource`) with a seeded data order;
 - the history: every step's values (``trainer.steps``) and per-epoch means plus any
   per-epoch metrics (``trainer.history``);
-- a snapshot each epoch (for GANs: a grid of the fixed noise), kept for animations;
-- progress: a ``tqdm.auto`` bar, or one line per epoch when ``LABKIT_PROGRESS=text``
-  (headless builds);
+- a snapshot each epoch, or every ``snapshot_every`` epochs (for GANs: a grid of the fixed
+  noise), kept for animations;
+- progress: a ``tqdm.auto`` bar, or lines of text when ``LABKIT_PROGRESS=text`` (headless
+  builds: one per epoch, about ten for a long run);
 - a checkpoint after every epoch, written atomically and loaded with ``weights_only=True``,
   holding everything needed to continue to bit-identical weights on the CPU (models,
   optimisers, history, random states);
@@ -129,7 +130,10 @@ class Trainer:
         config: dict[str, Any] | None = None,
         amp: bool = True,
         name: str = "train",
+        snapshot_every: int = 1,
     ):
+        if snapshot_every < 1:
+            raise ValueError(f"snapshot_every must be >= 1; got {snapshot_every}")
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.models = {k: m.to(self.device) for k, m in models.items()}
         self.optimizers = optimizers
@@ -144,6 +148,8 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.steps: dict[str, list[float]] = {}
         self.snapshots: list[torch.Tensor] = []
+        self.snapshot_epochs: list[int] = []
+        self.snapshot_every = snapshot_every
         self.seconds = 0.0
         self.resumed_from: int | None = None
 
@@ -217,15 +223,17 @@ class Trainer:
             self.epoch += 1
             self.train_mode(False)
             with torch.no_grad():
-                shot = self.snapshot()
+                shot = self.snapshot() if self.epoch % self.snapshot_every == 0 or self.epoch == epochs else None
                 if shot is not None:
                     self.snapshots.append(shot.cpu())
+                    self.snapshot_epochs.append(self.epoch)
                 extra = {name: float(fn(self)) for name, fn in (metrics or {}).items()}
             self.train_mode(True)
             took = time.perf_counter() - start
             self.seconds += took
             self.history.append({"epoch": self.epoch, **means, **extra, "seconds": took})
-            if mode == "text":
+            # text mode: every epoch of a short run, about ten lines of a long one, and the last
+            if mode == "text" and (self.epoch % max(1, epochs // 10) == 0 or self.epoch == epochs):
                 shown = ", ".join(f"{k} {v:.3f}" for k, v in {**means, **extra}.items() if not k.startswith("d_real"))
                 print(f"{self.name}: epoch {self.epoch}/{epochs}  {shown}  ({took:.1f} s)", file=sys.stdout, flush=True)
             if self.checkpoint_dir is not None:
@@ -266,6 +274,7 @@ class Trainer:
             "history": self.history,
             "steps": self.steps,
             "snapshots": self.snapshots,
+            "snapshot_epochs": self.snapshot_epochs,
             "seconds": self.seconds,
             "rng": rng,
             "extra": self.extra_state(),
@@ -300,6 +309,7 @@ class Trainer:
         self.history = state["history"]
         self.steps = state["steps"]
         self.snapshots = state["snapshots"]
+        self.snapshot_epochs = state.get("snapshot_epochs", list(range(1, len(self.snapshots) + 1)))
         self.seconds = state["seconds"]
         self.gen.set_state(state["rng"]["data"])
         torch.set_rng_state(state["rng"]["torch"])
