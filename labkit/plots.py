@@ -129,6 +129,29 @@ def mean_std(df, x: str, y: str, group: str | None = None, title: str | None = N
     return ax
 
 
+def grouped_bars(means, errors=None, title: str | None = None, ax=None, ylabel: str | None = None,
+                 percent: bool = True):
+    """Bars for a table: one group per row of ``means`` (a DataFrame), one bar per column, with
+    ``errors`` (same shape, e.g. the standard deviation over seeds) as error bars."""
+    ax = _ax(ax, (7, 3.5))
+    rows, cols = list(means.index), list(means.columns)
+    xs = np.arange(len(rows))
+    w = 0.8 / max(1, len(cols))
+    scale = 100 if percent else 1
+    for i, col in enumerate(cols):
+        err = None if errors is None else scale * np.nan_to_num(errors[col].to_numpy(dtype=float))
+        ax.bar(xs - 0.4 + w * (i + 0.5), scale * means[col].to_numpy(dtype=float), width=w, yerr=err, capsize=2,
+               label=str(col))
+    ax.set_xticks(xs, [str(r) for r in rows], rotation=20, ha="right")
+    ax.set_ylabel(ylabel or ("%" if percent else ""))
+    ax.grid(axis="y", alpha=0.3)
+    if len(cols) > 1:
+        ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def save_gif(frames: Sequence[torch.Tensor], path: str | Path, seconds_per_frame: float = 0.4, scale: int = 2) -> Path:
     """Write uint8 CHW frames (e.g. a trainer's per-epoch snapshots) as a looping GIF."""
     from PIL import Image

@@ -1,6 +1,7 @@
 """The :class:`ImageSet` container and helpers shared by every dataset."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -37,6 +38,14 @@ class ImageSet:
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.x.shape[1:])  # type: ignore[return-value]
+
+    def fingerprint(self) -> str:
+        """A short hash of the images and labels: two sets with one fingerprint hold the same data
+        (run folders use it, so a classifier trained on other images never resumes this one)."""
+        h = hashlib.sha1()
+        h.update(self.y.numpy().tobytes())
+        h.update(self.x.contiguous().numpy().tobytes())
+        return h.hexdigest()[:12]
 
     def counts(self) -> list[int]:
         return torch.bincount(self.y, minlength=len(self.classes)).tolist()
@@ -80,6 +89,16 @@ class ImageSet:
             first.append(members[:k])
             second.append(members[k:])
         return self.subset(torch.cat(first)), self.subset(torch.cat(second))
+
+
+def concat(*sets: ImageSet, source: str | None = None) -> ImageSet:
+    """One set holding all of ``sets`` (which must share classes and image shape)."""
+    first = sets[0]
+    for s in sets[1:]:
+        if s.classes != first.classes or s.shape != first.shape:
+            raise ValueError(f"cannot join {s.source!r} ({s.classes}, {s.shape}) to {first.source!r} ({first.classes}, {first.shape})")
+    return ImageSet(torch.cat([s.x for s in sets]), torch.cat([s.y for s in sets]), list(first.classes),
+                    source or " + ".join(s.source for s in sets), dict(first.meta))
 
 
 def mix_real_synthetic(

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from labkit.data.core import ImageSet, mix_real_synthetic
+from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.losses import BCELoss
 from labkit.metrics import FID, classifier_score, fid, inception_score
 from labkit.models import LeNet, MnistDiscriminator, MnistGenerator
@@ -205,17 +206,6 @@ def saturation(table, column: str, tolerance: float, lower_is_better: bool = Fal
     else:
         ok = values >= values.max() - tolerance
     return int(table.index[ok][0])
-
-
-def paper_table(rows: Sequence[tuple[str, Any, Any]]):
-    """The closing "paper reported | this run" table."""
-    import pandas as pd
-
-    return pd.DataFrame([{"quantity": q, "paper reported": p, "this run": r} for q, p, r in rows]).set_index("quantity")
-
-
-def percent(x: float | None) -> str:
-    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f}%"
 
 
 def save_lenet(trainer: ClassifierTrainer, path: str | Path) -> Path:
