@@ -156,3 +156,25 @@ def test_wgan_gp_plugs_into_the_same_loop(tmp_path, mnist_small):
     t.fit(BatchSource(mnist_small.x, mnist_small.y, batch_size=100), 1)
     assert "penalty" in t.history[0] and t.history[0]["penalty"] > 0
     assert len(t.steps["loss_d"]) == 6
+
+
+class Shots(Toy):
+    def snapshot(self):
+        return torch.full((1, 2, 2), self.epoch, dtype=torch.uint8)
+
+
+def test_snapshot_every_keeps_every_nth_epoch_and_the_last(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LABKIT_PROGRESS", "text")
+    t = Shots(bad_epoch=0, checkpoint_dir=tmp_path, name="shots", snapshot_every=2)
+    t.fit(BatchSource(torch.randn(8, 1), batch_size=4), 5)
+    assert t.snapshot_epochs == [2, 4, 5] and [int(s[0, 0, 0]) for s in t.snapshots] == [2, 4, 5]
+    resumed = Shots(bad_epoch=0, checkpoint_dir=tmp_path, name="shots", snapshot_every=2)
+    resumed.fit(BatchSource(torch.randn(8, 1), batch_size=4), 5)
+    assert resumed.snapshot_epochs == [2, 4, 5]
+    with pytest.raises(ValueError, match="snapshot_every must be >= 1"):
+        Shots(bad_epoch=0, snapshot_every=0)
+    # text progress: every epoch of a short run; about ten lines of a long one
+    assert capsys.readouterr().out.count("shots: epoch") == 5
+    Shots(bad_epoch=0, name="long").fit(BatchSource(torch.randn(4, 1), batch_size=4), 40)
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("long: epoch")]
+    assert len(lines) == 10 and lines[-1].startswith("long: epoch 40/40")
