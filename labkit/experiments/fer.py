@@ -1,0 +1,335 @@
+"""Paper 000 (Hasan & Ali, "Image Augmentation Using Deep Convolutional GAN"): a FER2013
+emotion classifier, DCGAN images for its weakest classes, and the retrained classifier; plus
+the classifiers of paper 001 that every FER chapter uses, and the baselines the paper did not
+run (random oversampling, a class-weighted loss, classic augmentation only, a class-conditional
+GAN) over several seeds.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.functional import cross_entropy
+
+from labkit.augment import ClassicAugment
+from labkit.data.core import ImageSet, concat
+from labkit.data.fer2013 import CLASSES, COUNTS
+from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
+from labkit.losses import make_loss
+from labkit.metrics import ClassifierScore, classifier_score
+from labkit.models import Paper000CNN, Paper000Discriminator, Paper000Generator, SimpleFERNet, SurrealFERNet
+from labkit.params import Param, Spec
+from labkit.runtime import seed_everything
+from labkit.train import BatchSource, ClassifierTrainer, GANTrainer, run_dir
+from labkit.train.classifier import predict
+
+# Numbers the papers give, quoted (never computed).
+PAPER = {
+    "counts": COUNTS,
+    "total": 35_887,
+    "cnn_epochs": 70,
+    "acc_before": 0.64,
+    "acc_after": 0.61,
+    "disgust_before": 0.41,
+    "disgust_after": 0.28,
+    "disgust_as_angry_before": 0.37,
+    "disgust_as_angry_after": 0.39,
+    "weak": ["Disgust", "Fear"],
+    "gan_epochs": {"Disgust": 500, "Fear": 100},
+    "generated_per_class": 1000,
+    "cnn_features": 1024,
+}
+# Paper 001, Part B: the "Simple" classifier and its results on the 3,589 PrivateTest faces
+PAPER_001 = {
+    "simple_params_keras": 5_905_863,
+    "simple_trainable": 5_902_151,
+    "simple_non_trainable": 3_712,
+    "simple_acc": 0.6509,
+    "simple_acc_synthetic": 0.6626,
+    "vgg19_acc": 0.73,
+    "test_counts": [491, 55, 528, 879, 594, 416, 626],
+    "simple_hits": [262, 33, 244, 750, 262, 327, 458],
+    "simple_hits_synthetic": [282, 36, 271, 767, 271, 328, 423],
+}
+
+CLASSIFIERS = {"paper000": Paper000CNN, "simple": SimpleFERNet, "surreal": SurrealFERNet}
+
+SPEC = Spec(
+    Param("data_dir", "FER2013: fer2013.csv or the image-folder copy; None = the stand-in drawn by labkit",
+          None, "data/fer2013", str, nullable=True),
+    Param("n_standin", "stand-in training faces (FER2013 has 28,709); used when data_dir is None", 2400, 28709, int, low=70),
+    Param("n_standin_test", "stand-in faces in each of the validation and test sets", 1200, 3589, int, low=70),
+    Param("label_noise", "share of stand-in faces given a wrong label, as FER2013 has mislabeled faces",
+          0.1, 0.1, float, low=0, high=0.9),
+    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
+          choices=("auto", "cuda", "mps", "cpu")),
+    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
+          nullable=True),
+    Param("classifier", "the classifier the augmentation is judged by (paper 000's CNN, or paper 001's)",
+          "paper000", "paper000", str, choices=tuple(CLASSIFIERS)),
+    Param("clf_F", "classifier capacity: 1 = the papers' widths; the quick profile uses an eighth",
+          0.125, 1.0, float, low=0.01, high=4),
+    Param("clf_epochs", "classifier epochs (paper 000: 70)", 5, 70, int, low=1),
+    Param("clf_batch", "classifier batch size (not given; Keras's default is 32)", 64, 64, int, low=2),
+    Param("clf_lr", "classifier Adam learning rate (Keras's default)", 1e-3, 1e-3, float, low=1e-6, high=1),
+    Param("compare_classifiers", "also train paper 001's Simple and Surreal classifiers, for comparison",
+          True, True, bool),
+    Param("n_weak", "how many of the weakest classes get GAN images (paper: Disgust and Fear)", 2, 2, int, low=1, high=7),
+    Param("gan_F", "GAN capacity: 1 = 256-128-64-32 generator channels; the quick profile uses an eighth",
+          0.125, 1.0, float, low=0.01, high=4),
+    Param("gan_epochs", "GAN epochs for a weak class with many images (paper: 100 for Fear)", 15, 100, int, low=1),
+    Param("gan_epochs_rare", "GAN epochs for a rare weak class (paper: 500 for Disgust)",
+          200, 500, int, low=1),
+    Param("rare_share", "a class with less than this share of the training images is rare (Disgust: 1.9%, Fear: 17.8%)",
+          0.05, 0.05, float, low=0, high=1),
+    Param("gan_batch", "GAN batch size (not given)", 32, 64, int, low=2),
+    Param("gan_lr", "GAN Adam learning rate, β1 = 0.5 (not given; quick: higher, to learn in minutes)", 2e-3, 2e-4, float, low=1e-6, high=1),
+    Param("gan_loss", "'wgan-gp' (our reading of the paper's loss × gradient norm) or 'bce'", "wgan-gp", "wgan-gp", str,
+          choices=("wgan-gp", "bce")),
+    Param("d_steps", "discriminator (critic) steps per generator step (WGAN-GP's usual 5)", 1, 5, int, low=1),
+    Param("n_generate", "GAN images added per weak class (paper: 1,000 to 28,709 real faces)", 150, 1000, int, low=1),
+    Param("cgan_epochs", "epochs of the class-conditional GAN on all classes", 5, 100, int, low=1),
+    Param("seeds", "classifier seeds per condition in the comparison", 2, 3, int, low=1),
+)
+
+
+# --- data -------------------------------------------------------------------------------------
+def load(P) -> tuple[ImageSet, ImageSet, ImageSet]:
+    """(train, validation, test): FER2013's Training, PublicTest and PrivateTest (paper 001 tests
+    on PrivateTest), or three independent draws of the stand-in."""
+    if P.data_dir is not None:
+        from labkit.data.fer2013 import load_fer2013
+
+        return (load_fer2013(P.data_dir, "Training"), load_fer2013(P.data_dir, "PublicTest", quiet=True),
+                load_fer2013(P.data_dir, "PrivateTest", quiet=True))
+    from labkit.data.fer_standin import make_fer_standin
+
+    return (make_fer_standin(P.n_standin, seed=0, label_noise=P.label_noise),
+            make_fer_standin(P.n_standin_test, seed=1, label_noise=P.label_noise, quiet=True),
+            make_fer_standin(P.n_standin_test, seed=2, label_noise=P.label_noise, quiet=True))
+
+
+def class_weights(train: ImageSet) -> torch.Tensor:
+    """Cross-entropy weights n / (k · n_c): every class weighs as much in the loss as if the
+    classes were balanced (scikit-learn's "balanced")."""
+    counts = torch.tensor(train.counts(), dtype=torch.float32)
+    if (counts == 0).any():
+        missing = [train.classes[i] for i in torch.nonzero(counts == 0).flatten().tolist()]
+        raise ValueError(f"{train.source}: no training images of {missing}; a class weight would be infinite")
+    return counts.sum() / (len(counts) * counts)
+
+
+def oversampled(train: ImageSet, classes: Sequence[int], n: int, seed: int = 0) -> ImageSet:
+    """``n`` more copies of randomly chosen real images of each class in ``classes`` (random
+    oversampling, the simplest baseline for GAN augmentation)."""
+    g = torch.Generator().manual_seed(seed)
+    parts = []
+    for c in classes:
+        members = torch.nonzero(train.y == c).flatten()
+        if not len(members):
+            raise ValueError(f"{train.source}: no images of class {train.classes[c]} to oversample")
+        parts.append(members[torch.randint(len(members), (n,), generator=g)])
+    extra = train.subset(torch.cat(parts), source=f"{n:,} repeated real images per class of {_names(train, classes)}")
+    return extra
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a label ("per-class DCGAN (paper)" → "per-class-dcgan-paper")."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _names(s: ImageSet, classes: Sequence[int]) -> str:
+    return ", ".join(s.classes[c] for c in classes)
+
+
+# --- classifiers ------------------------------------------------------------------------------
+def make_classifier(arch: str, F: float = 1.0, num_classes: int = 7) -> nn.Module:
+    if arch not in CLASSIFIERS:
+        raise ValueError(f"classifier must be one of {sorted(CLASSIFIERS)}; got {arch!r}")
+    return CLASSIFIERS[arch](num_classes=num_classes, F=F)
+
+
+def train_classifier(train: ImageSet, val: ImageSet, *, arch: str, F: float, epochs: int, batch: int, lr: float,
+                     seed: int = 0, augment: bool = True, weighted: bool = False, validate: bool = True,
+                     device="auto", run_root=None, name: str | None = None) -> ClassifierTrainer:
+    """A FER classifier with Adam and cross-entropy; ``augment``: paper 000's classic flips, zoom
+    and shear; ``weighted``: class-balanced loss weights. Records train loss and accuracy every
+    epoch, and with ``validate`` the validation loss and accuracy too."""
+    name = name or f"{arch}-F{F}"
+    config = {"model": arch, "F": F, "data": train.fingerprint(), "n": len(train), "batch": batch, "lr": lr,
+              "seed": seed, "augment": augment, "weighted": weighted}
+    seed_everything(seed)  # initial weights follow the seed
+    model = make_classifier(arch, F, len(train.classes))
+    t = ClassifierTrainer(model, lr=lr, seed=seed, device=device, name=name, config=config,
+                          augment=ClassicAugment(generator=torch.Generator().manual_seed(seed)) if augment else None,
+                          class_weights=class_weights(train) if weighted else None,
+                          checkpoint_dir=run_dir(run_root, name, config))
+
+    def validation(tr):
+        logits = predict(tr.model, val.x)
+        return {"val_loss": float(cross_entropy(logits, val.y)), "val_acc": float((logits.argmax(1) == val.y).float().mean())}
+
+    cache: dict[int, dict[str, float]] = {}
+
+    def metric(key):
+        def fn(tr):
+            if tr.epoch not in cache:
+                cache.clear()
+                cache[tr.epoch] = validation(tr)
+            return cache[tr.epoch][key]
+        return fn
+
+    t.fit(BatchSource(train.x, train.y, batch_size=batch), epochs,
+          metrics={"val_loss": metric("val_loss"), "val_acc": metric("val_acc")} if validate else None)
+    return t
+
+
+def confusion_rate(score: ClassifierScore, classes: Sequence[str], true: str, pred: str) -> float:
+    """The share of ``true`` test images the classifier calls ``pred`` (paper 000: 37% of
+    Disgust predicted Angry)."""
+    cm = score.confusion
+    i, j = list(classes).index(true), list(classes).index(pred)
+    n = cm[i].sum()
+    return float(cm[i, j] / n) if n else float("nan")
+
+
+def weakest(score: ClassifierScore, n: int) -> list[int]:
+    """The ``n`` classes with the lowest test accuracy, weakest first."""
+    return [int(c) for c in np.argsort(score.per_class, kind="stable")[:n]]
+
+
+def balanced_accuracy(score: ClassifierScore) -> float:
+    """The mean of the per-class accuracies: every class counts once, however rare."""
+    return float(np.mean(score.per_class))
+
+
+# --- GANs -------------------------------------------------------------------------------------
+def gan_epochs_for(train: ImageSet, c: int, P) -> int:
+    """GAN epochs for class ``c``: the paper gave the rare Disgust (547 of 28,709 training faces)
+    500 epochs and Fear (5,121) 100, so a rare class gets ``gan_epochs_rare``, others ``gan_epochs``."""
+    return P.gan_epochs_rare if train.counts()[c] < P.rare_share * len(train) else P.gan_epochs
+
+
+def _gan(train: ImageSet, num_classes: int, *, F: float, epochs: int, batch: int, lr: float, loss: str, d_steps: int,
+         seed: int, device, run_root, name: str) -> GANTrainer:
+    config = {"model": "paper000-gan", "F": F, "conditional": num_classes, "data": train.fingerprint(), "batch": batch,
+              "lr": lr, "loss": loss, "d_steps": d_steps, "seed": seed}
+    seed_everything(seed)  # initial weights follow the seed
+    G = Paper000Generator(F=F, num_classes=num_classes)
+    D = Paper000Discriminator(F=F, num_classes=num_classes)
+    t = GANTrainer(G, D, loss=make_loss(loss), num_classes=num_classes, lr_g=lr, lr_d=lr, d_steps=d_steps,
+                   seed=seed, device=device, name=name, config=config, n_fixed=7 * num_classes if num_classes else 36,
+                   snapshot_every=max(1, epochs // 25), checkpoint_dir=run_dir(run_root, name, config))
+    t.fit(BatchSource(train.x, train.y, batch_size=min(batch, len(train))), epochs)
+    return t
+
+
+def train_class_gan(train: ImageSet, c: int, *, F: float, epochs: int, batch: int, lr: float, loss: str = "wgan-gp",
+                    d_steps: int = 1, seed: int = 0, device="auto", run_root=None) -> GANTrainer:
+    """Paper 000's DCGAN on the images of one class (the paper trained one per weak class)."""
+    members = torch.nonzero(train.y == c).flatten()
+    if len(members) < 2:
+        raise ValueError(f"{train.source}: class {train.classes[c]} has {len(members)} images; a GAN needs at least 2")
+    subset = train.subset(members, source=f"{train.source}, {train.classes[c]} only")
+    return _gan(subset, 0, F=F, epochs=epochs, batch=batch, lr=lr, loss=loss, d_steps=d_steps, seed=seed,
+                device=device, run_root=run_root, name=f"dcgan-{train.classes[c].lower()}")
+
+
+def train_cgan(train: ImageSet, *, F: float, epochs: int, batch: int, lr: float, loss: str = "wgan-gp",
+               d_steps: int = 1, seed: int = 0, device="auto", run_root=None) -> GANTrainer:
+    """The class-conditional version of the same GAN, trained once on every class (the paper's
+    suggested future work): the rare classes borrow what faces share from the common ones."""
+    return _gan(train, len(train.classes), F=F, epochs=epochs, batch=batch, lr=lr, loss=loss, d_steps=d_steps,
+                seed=seed, device=device, run_root=run_root, name="cgan")
+
+
+def generated(gans: dict[int, GANTrainer] | GANTrainer, classes: Sequence[int], n: int, names: list[str],
+              seed: int = 0) -> ImageSet:
+    """``n`` generated images of each class in ``classes``, labelled with that class: from one
+    unconditional GAN per class (a dict class → trainer) or from a conditional GAN."""
+    xs, ys = [], []
+    for c in classes:
+        label = torch.full((n,), c, dtype=torch.long)
+        if isinstance(gans, dict):
+            xs.append(gans[c].generate(n, seed=seed + c))
+        else:
+            xs.append(gans.generate(n, label, seed=seed + c))
+        ys.append(label)
+    kind = "per-class DCGAN" if isinstance(gans, dict) else "conditional GAN"
+    return ImageSet(torch.cat(xs), torch.cat(ys), list(names), f"{n:,} {kind} images per class of "
+                    + ", ".join(names[c] for c in classes))
+
+
+@torch.no_grad()
+def nearest_real(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Each image's root-mean-square pixel distance to its nearest image in ``real`` (a GAN that
+    copies its training images has distances near 0)."""
+    a, b = fake.flatten(1).double(), real.flatten(1).double()
+    d = torch.cdist(a, b)
+    return (d.min(1).values / a.shape[1] ** 0.5).float()
+
+
+def gan_quality(classifier: nn.Module, images: ImageSet, train: ImageSet) -> dict[str, Any]:
+    """Per class: the share of generated images a classifier recognises as their class, and how
+    close they sit to their nearest real training image of the class, beside how close real
+    images of the class sit to each other (each to its nearest other one). Generated images much
+    closer to the real ones than real ones are to each other are copies."""
+    score = classifier_score(classifier, images.x, images.y)
+    rows = {}
+    for c in sorted(set(images.y.tolist())):
+        fake, real = images.x[images.y == c], train.of_class(c)
+        own = torch.cdist(real.flatten(1).double(), real.flatten(1).double())
+        own.fill_diagonal_(float("inf"))
+        rows[train.classes[c]] = {
+            "generated": len(fake), "real training images": len(real),
+            "recognised as the class": float(score.confusion[c, c] / max(1, score.confusion[c].sum())),
+            "distance to nearest real (generated)": float(nearest_real(fake, real).mean()),
+            "distance to nearest other real (real)": float((own.min(1).values / real[0].numel() ** 0.5).mean()),
+        }
+    import pandas as pd
+
+    table = pd.DataFrame(rows).T
+    return table.astype({"generated": int, "real training images": int})
+
+
+# --- the comparison ---------------------------------------------------------------------------
+def compare(conditions: dict[str, dict[str, Any]], val: ImageSet, test: ImageSet, seeds: int, *,
+            first_seed: int = 0, done: dict[tuple[str, int], ClassifierTrainer] | None = None, watch: Sequence[int] = (),
+            **clf) -> tuple:
+    """Train the classifier on each condition (``{"train": ImageSet, "weighted": bool,
+    "augment": bool}``) with the ``seeds`` seeds from ``first_seed`` on; return a table (one row per run: overall and
+    balanced test accuracy, per-class accuracy and the Disgust→Angry rate) and each run's test
+    score. ``done`` holds runs already trained (condition, seed) → trainer, which are reused."""
+    import pandas as pd
+
+    rows, scores = [], {}
+    for name, cond in conditions.items():
+        for s in range(first_seed, first_seed + seeds):
+            t = (done or {}).get((name, s))
+            if t is None:
+                t = train_classifier(cond["train"], val, seed=s, augment=cond.get("augment", True),
+                                     weighted=cond.get("weighted", False), validate=False, name=f"clf-{slug(name)}", **clf)
+            sc = classifier_score(t.model, test.x, test.y)
+            scores[(name, s)] = sc
+            row = {"condition": name, "seed": s, "train images": len(cond["train"]), "accuracy": sc.accuracy,
+                   "balanced accuracy": balanced_accuracy(sc),
+                   "Disgust → Angry": confusion_rate(sc, test.classes, "Disgust", "Angry")}
+            row.update({test.classes[c]: float(sc.per_class[c]) for c in watch})
+            rows.append(row)
+    return pd.DataFrame(rows), scores
+
+
+def summarise(table, columns: Sequence[str]):
+    """Mean ± standard deviation over seeds, per condition, in percent."""
+    import pandas as pd
+
+    g = table.groupby("condition", sort=False)
+    out = {}
+    for col in columns:
+        m, s = g[col].mean(), g[col].std(ddof=1)
+        out[col] = [f"{100 * a:.1f} ± {100 * b:.1f}" if np.isfinite(b) else f"{100 * a:.1f}" for a, b in zip(m, s)]
+    return pd.DataFrame(out, index=g[columns[0]].mean().index)
