@@ -76,6 +76,16 @@ def width(base: int, factor: float, name: str = "F") -> int:
     return max(1, int(round(base * factor)))
 
 
+def with_label(z: torch.Tensor, y: torch.Tensor | None, num_classes: int) -> torch.Tensor:
+    """A conditional generator's input: the noise ``z`` with a one-hot label appended (``z`` as
+    it is when ``num_classes`` is 0)."""
+    if not num_classes:
+        return z
+    if y is None:
+        raise ValueError("this generator is class-conditional: call it with labels y")
+    return torch.cat([z, one_hot(y, num_classes, z.dtype)], dim=1)
+
+
 class LabelPlane(nn.Module):
     """Class conditioning for a discriminator: a learned ``size``×``size`` plane per class,
     appended to the image as one more channel."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from labkit.models.common import LabelPlane, init_weights, one_hot, width
+from labkit.models.common import LabelPlane, init_weights, width, with_label
 
 
 class Paper000Generator(nn.Module):
@@ -48,10 +48,7 @@ class Paper000Generator(nn.Module):
         init_weights(self, "dcgan")
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if self.num_classes:
-            if y is None:
-                raise ValueError("this generator is class-conditional: call it with labels y")
-            z = torch.cat([z, one_hot(y, self.num_classes, z.dtype)], dim=1)
+        z = with_label(z, y, self.num_classes)
         return self.blocks(self.dense(z).view(-1, 1, 8, 8))
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from labkit.models.common import LabelPlane, init_weights, one_hot, width as _width
+from labkit.models.common import LabelPlane, init_weights, width as _width, with_label
 
 
 class VirtualBatchNorm(nn.Module):
@@ -94,10 +94,7 @@ class MnistGenerator(nn.Module):
         init_weights(self, "glorot")
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if self.num_classes:
-            if y is None:
-                raise ValueError("this generator is class-conditional: call it with labels y")
-            z = torch.cat([z, one_hot(y, self.num_classes, z.dtype)], dim=1)
+        z = with_label(z, y, self.num_classes)
         return self.conv(self.dense(z).view(-1, self.ch, 7, 7))
 
 

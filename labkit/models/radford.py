@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from labkit.models.common import LabelPlane, init_weights, one_hot, width
+from labkit.models.common import LabelPlane, init_weights, width, with_label
 
 # the first (generator) and last (discriminator) kernel for each image size
 _EDGE_KERNEL = {64: 4, 48: 3}
@@ -47,10 +47,7 @@ class RadfordGenerator(nn.Module):
         init_weights(self, "dcgan")
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if self.num_classes:
-            if y is None:
-                raise ValueError("this generator is class-conditional: call it with labels y")
-            z = torch.cat([z, one_hot(y, self.num_classes, z.dtype)], dim=1)
+        z = with_label(z, y, self.num_classes)
         return self.net(z.view(len(z), -1, 1, 1))
 
 
