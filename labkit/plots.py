@@ -129,6 +129,20 @@ def mean_std(df, x: str, y: str, group: str | None = None, title: str | None = N
     return ax
 
 
+def gan_overview(trainer, title: str):
+    """One row for a trained GAN: its losses and the discriminator's mean outputs per step
+    (smoothed), and the fixed-noise grid after the last epoch."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 3.8), gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    steps = trainer.steps
+    plot_curves({"D": steps["loss_d"], "G": steps["loss_g"]}, f"{title}: losses", xlabel="step", smooth=10, ax=axes[0])
+    plot_curves({"D(x)": steps["d_real"], "D(G(z))": steps["d_fake"]}, f"{title}: discriminator outputs",
+                xlabel="step", smooth=10, ax=axes[1])
+    show_images(trainer.snapshots[-1], nrow=6, title=f"fixed noise after epoch {trainer.snapshot_epochs[-1]}",
+                ax=axes[2], size=4)
+    plt.tight_layout()
+    plt.show()
+
+
 def grouped_bars(means, errors=None, title: str | None = None, ax=None, ylabel: str | None = None,
                  percent: bool = True):
     """Bars for a table: one group per row of ``means`` (a DataFrame), one bar per column, with

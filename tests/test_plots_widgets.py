@@ -52,3 +52,23 @@ def test_interpolation_ends_at_both_seeds_and_widget_builds():
     box = latent_explorer(gen, 8, ["a", "b"], steps=3)
     big = box.children[0].children[1]
     assert big.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_grouped_bars_and_gan_overview():
+    means = pd.DataFrame({"a": [0.5, 0.25], "b": [1.0, 0.75]}, index=["x", "y"])
+    errors = pd.DataFrame({"a": [0.1, np.nan], "b": [0.0, 0.05]}, index=["x", "y"])
+    ax = plots.grouped_bars(means, errors)
+    assert [p.get_height() for p in ax.patches] == pytest.approx([50, 25, 100, 75])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y"]
+
+    class Run:  # what gan_overview reads from a GANTrainer
+        steps = {"loss_d": [1.0] * 12, "loss_g": [2.0] * 12, "d_real": [0.9] * 12, "d_fake": [0.1] * 12}
+        snapshots = [torch.zeros(3, 10, 10, dtype=torch.uint8)]
+        snapshot_epochs = [4]
+
+    plt.close("all")
+    plots.gan_overview(Run(), "toy")
+    fig = plt.gcf()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["toy: losses", "toy: discriminator outputs", "fixed noise after epoch 4"]
+    assert list(fig.axes[1].get_lines()[0].get_ydata()) == pytest.approx([0.9] * 3)  # smoothed over 10 steps
