@@ -178,3 +178,16 @@ def test_snapshot_every_keeps_every_nth_epoch_and_the_last(tmp_path, capsys, mon
     Shots(bad_epoch=0, name="long").fit(BatchSource(torch.randn(4, 1), batch_size=4), 40)
     lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("long: epoch")]
     assert len(lines) == 10 and lines[-1].startswith("long: epoch 40/40")
+
+
+def test_a_metric_may_return_several_named_values():
+    calls = []
+
+    def both(tr):
+        calls.append(tr.epoch)
+        return {"val_a": tr.epoch, "val_b": 2 * tr.epoch}
+
+    t = Toy(bad_epoch=0).fit(BatchSource(torch.randn(8, 1), batch_size=4), 2,
+                             metrics={"both": both, "single": lambda tr: 0.5})
+    assert [(h["val_a"], h["val_b"], h["single"]) for h in t.history] == [(1, 2, 0.5), (2, 4, 0.5)]
+    assert "both" not in t.history[0] and calls == [1, 2]  # one call per epoch

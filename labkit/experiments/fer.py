@@ -16,6 +16,7 @@ from torch.nn.functional import cross_entropy
 from labkit.augment import ClassicAugment
 from labkit.data.core import ImageSet, concat
 from labkit.data.fer2013 import CLASSES, COUNTS
+from labkit.experiments.common import class_images, fit_gan, one_class
 from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.losses import make_loss
 from labkit.metrics import ClassifierScore, classifier_score
@@ -131,8 +132,7 @@ def oversampled(train: ImageSet, classes: Sequence[int], n: int, seed: int = 0) 
         if not len(members):
             raise ValueError(f"{train.source}: no images of class {train.classes[c]} to oversample")
         parts.append(members[torch.randint(len(members), (n,), generator=g)])
-    extra = train.subset(torch.cat(parts), source=f"{n:,} repeated real images per class of {_names(train, classes)}")
-    return extra
+    return train.subset(torch.cat(parts), source=f"{n:,} repeated real images per class of {_names(train, classes)}")
 
 
 def slug(text: str) -> str:
@@ -173,18 +173,7 @@ def train_classifier(train: ImageSet, val: ImageSet, *, arch: str, F: float, epo
         logits = predict(tr.model, val.x)
         return {"val_loss": float(cross_entropy(logits, val.y)), "val_acc": float((logits.argmax(1) == val.y).float().mean())}
 
-    cache: dict[int, dict[str, float]] = {}
-
-    def metric(key):
-        def fn(tr):
-            if tr.epoch not in cache:
-                cache.clear()
-                cache[tr.epoch] = validation(tr)
-            return cache[tr.epoch][key]
-        return fn
-
-    t.fit(BatchSource(train.x, train.y, batch_size=batch), epochs,
-          metrics={"val_loss": metric("val_loss"), "val_acc": metric("val_acc")} if validate else None)
+    t.fit(BatchSource(train.x, train.y, batch_size=batch), epochs, metrics={"validation": validation} if validate else None)
     return t
 
 
@@ -216,26 +205,19 @@ def gan_epochs_for(train: ImageSet, c: int, P) -> int:
 
 def _gan(train: ImageSet, num_classes: int, *, F: float, epochs: int, batch: int, lr: float, loss: str, d_steps: int,
          seed: int, device, run_root, name: str) -> GANTrainer:
-    config = {"model": "paper000-gan", "F": F, "conditional": num_classes, "data": train.fingerprint(), "batch": batch,
-              "lr": lr, "loss": loss, "d_steps": d_steps, "seed": seed}
-    seed_everything(seed)  # initial weights follow the seed
-    G = Paper000Generator(F=F, num_classes=num_classes)
-    D = Paper000Discriminator(F=F, num_classes=num_classes)
-    t = GANTrainer(G, D, loss=make_loss(loss), num_classes=num_classes, lr_g=lr, lr_d=lr, d_steps=d_steps,
-                   seed=seed, device=device, name=name, config=config, n_fixed=7 * num_classes if num_classes else 36,
-                   snapshot_every=max(1, epochs // 25), checkpoint_dir=run_dir(run_root, name, config))
-    t.fit(BatchSource(train.x, train.y, batch_size=min(batch, len(train))), epochs)
-    return t
+    def build():
+        return Paper000Generator(F=F, num_classes=num_classes), Paper000Discriminator(F=F, num_classes=num_classes)
+
+    config = {"model": "paper000-gan", "F": F, "conditional": num_classes, "loss": loss, "d_steps": d_steps}
+    return fit_gan(train, build, name=name, config=config, epochs=epochs, batch=batch, lr=lr, loss=make_loss(loss),
+                   num_classes=num_classes, d_steps=d_steps, n_fixed=7 * num_classes if num_classes else 36, seed=seed,
+                   device=device, run_root=run_root)
 
 
 def train_class_gan(train: ImageSet, c: int, *, F: float, epochs: int, batch: int, lr: float, loss: str = "wgan-gp",
                     d_steps: int = 1, seed: int = 0, device="auto", run_root=None) -> GANTrainer:
     """Paper 000's DCGAN on the images of one class (the paper trained one per weak class)."""
-    members = torch.nonzero(train.y == c).flatten()
-    if len(members) < 2:
-        raise ValueError(f"{train.source}: class {train.classes[c]} has {len(members)} images; a GAN needs at least 2")
-    subset = train.subset(members, source=f"{train.source}, {train.classes[c]} only")
-    return _gan(subset, 0, F=F, epochs=epochs, batch=batch, lr=lr, loss=loss, d_steps=d_steps, seed=seed,
+    return _gan(one_class(train, c), 0, F=F, epochs=epochs, batch=batch, lr=lr, loss=loss, d_steps=d_steps, seed=seed,
                 device=device, run_root=run_root, name=f"dcgan-{train.classes[c].lower()}")
 
 
@@ -253,12 +235,8 @@ def generated(gans: dict[int, GANTrainer] | GANTrainer, classes: Sequence[int], 
     unconditional GAN per class (a dict class → trainer) or from a conditional GAN."""
     xs, ys = [], []
     for c in classes:
-        label = torch.full((n,), c, dtype=torch.long)
-        if isinstance(gans, dict):
-            xs.append(gans[c].generate(n, seed=seed + c))
-        else:
-            xs.append(gans.generate(n, label, seed=seed + c))
-        ys.append(label)
+        xs.append(class_images(gans, c, n, seed))
+        ys.append(torch.full((n,), c, dtype=torch.long))
     kind = "per-class DCGAN" if isinstance(gans, dict) else "conditional GAN"
     return ImageSet(torch.cat(xs), torch.cat(ys), list(names), f"{n:,} {kind} images per class of "
                     + ", ".join(names[c] for c in classes))

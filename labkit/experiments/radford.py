@@ -9,13 +9,13 @@ import torch
 
 from labkit.data.core import ImageSet
 from labkit.data.fer2013 import CLASSES
+from labkit.experiments.common import class_images, fit_gan, one_class
 from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.losses import BCELoss
 from labkit.metrics import FID, classifier_score, inception_score
 from labkit.models import RadfordDiscriminator, RadfordGenerator
 from labkit.params import Param, Spec
-from labkit.runtime import seed_everything
-from labkit.train import BatchSource, GANTrainer, run_dir
+from labkit.train import GANTrainer
 
 PAPER = {
     "batch": 128,
@@ -96,16 +96,14 @@ def train_dcgan(data: ImageSet, *, name: str, F: float, epochs: int, batch: int,
     for every run) is drawn after each epoch."""
     channels, size = data.shape[0], data.shape[-1]
     k = len(data.classes) if conditional else 0
-    config = {"model": "radford", "F": F, "size": size, "channels": channels, "conditional": k, "data": data.fingerprint(),
-              "batch": batch, "lr": lr, "seed": seed}
-    seed_everything(seed)  # initial weights follow the seed
-    G = RadfordGenerator(channels=channels, size=size, F=F, num_classes=k)
-    D = RadfordDiscriminator(channels=channels, size=size, F=F, num_classes=k)
-    t = GANTrainer(G, D, loss=BCELoss(), num_classes=k, lr_g=lr, lr_d=lr, seed=seed, device=device, name=name,
-                   config=config, n_fixed=8 * k if k else 36, snapshot_every=max(1, epochs // 25),
-                   checkpoint_dir=run_dir(run_root, name, config))
-    t.fit(BatchSource(data.x, data.y, batch_size=min(batch, len(data))), epochs)
-    return t
+
+    def build():
+        return (RadfordGenerator(channels=channels, size=size, F=F, num_classes=k),
+                RadfordDiscriminator(channels=channels, size=size, F=F, num_classes=k))
+
+    config = {"model": "radford", "F": F, "size": size, "channels": channels, "conditional": k}
+    return fit_gan(data, build, name=name, config=config, epochs=epochs, batch=batch, lr=lr, loss=BCELoss(),
+                   num_classes=k, n_fixed=8 * k if k else 36, seed=seed, device=device, run_root=run_root)
 
 
 def per_expression(train: ImageSet, expressions: Sequence[str], **kw) -> dict[int, GANTrainer]:
@@ -115,11 +113,7 @@ def per_expression(train: ImageSet, expressions: Sequence[str], **kw) -> dict[in
         if name not in train.classes:
             raise ValueError(f"unknown expression {name!r}; the classes are {train.classes}")
         c = train.classes.index(name)
-        members = torch.nonzero(train.y == c).flatten()
-        if len(members) < 2:
-            raise ValueError(f"{train.source}: {name} has {len(members)} faces; a GAN needs at least 2")
-        subset = ImageSet(train.x[members], torch.zeros(len(members), dtype=torch.long), [name], f"{train.source}, {name}")
-        out[c] = train_dcgan(subset, name=f"dcgan-{name.lower()}", **kw)
+        out[c] = train_dcgan(one_class(train, c), name=f"dcgan-{name.lower()}", **kw)
     return out
 
 
@@ -134,11 +128,7 @@ def evaluate(gans: dict[int, GANTrainer] | GANTrainer, classes: Sequence[int], c
     for c in classes:
         real = train.of_class(c)
         n = min(n_eval, len(real))
-        if isinstance(gans, dict):
-            fake = gans[c].generate(n, seed=seed + c)
-        else:
-            fake = gans.generate(n, torch.full((n,), c, dtype=torch.long), seed=seed + c)
-        images[c] = fake
+        fake = images[c] = class_images(gans, c, n, seed)
         ref = real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]
         labels = torch.full((n,), c, dtype=torch.long)
         rows.append({

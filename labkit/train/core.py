@@ -6,7 +6,8 @@ the rest:
 
 - the epoch loop over in-memory batches (:class:`BatchSource`) with a seeded data order;
 - the history: every step's values (``trainer.steps``) and per-epoch means plus any
-  per-epoch metrics (``trainer.history``);
+  per-epoch metrics (``trainer.history``; a metric function returns a number, or a dict of
+  named numbers when one pass yields several);
 - a snapshot each epoch, or every ``snapshot_every`` epochs (for GANs: a grid of the fixed
   noise), kept for animations;
 - progress: a ``tqdm.auto`` bar, or lines of text when ``LABKIT_PROGRESS=text`` (headless
@@ -177,7 +178,8 @@ class Trainer:
 
     # --- the loop -------------------------------------------------------------------
     def fit(self, data: BatchSource, epochs: int,
-            metrics: dict[str, Callable[["Trainer"], float]] | None = None, resume: bool = True) -> "Trainer":
+            metrics: dict[str, Callable[["Trainer"], float | dict[str, float]]] | None = None,
+            resume: bool = True) -> "Trainer":
         """Train until ``epochs`` epochs are done in all, continuing from the checkpoint in
         ``checkpoint_dir`` when there is one (and its configuration matches)."""
         if epochs < 0:
@@ -227,7 +229,10 @@ class Trainer:
                 if shot is not None:
                     self.snapshots.append(shot.cpu())
                     self.snapshot_epochs.append(self.epoch)
-                extra = {name: float(fn(self)) for name, fn in (metrics or {}).items()}
+                extra = {}
+                for name, fn in (metrics or {}).items():  # a metric may return several named values at once
+                    value = fn(self)
+                    extra.update({k: float(v) for k, v in value.items()} if isinstance(value, dict) else {name: float(value)})
             self.train_mode(True)
             took = time.perf_counter() - start
             self.seconds += took
