@@ -22,7 +22,7 @@ def show_images(images: torch.Tensor, nrow: int = 10, title: str | None = None, 
     """A grid of images in [-1, 1] (or a uint8 grid already made)."""
     ax = _ax(ax, (size, size))
     grid = images if images.dtype == torch.uint8 and images.ndim == 3 else make_grid(
-        images.float().clamp(-1, 1).cpu(), nrow=nrow, padding=2, pad_value=-1, normalize=True, value_range=(-1, 1))
+        images.float().clamp(-1, 1).cpu(), nrow=nrow, padding=2, pad_value=0, normalize=True, value_range=(-1, 1))
     arr = grid.permute(1, 2, 0).numpy()
     ax.imshow(arr[..., 0] if arr.shape[2] in (1, 3) and (arr[..., 0] == arr[..., -1]).all() else arr,
               cmap="gray", vmin=0, vmax=255 if grid.dtype == torch.uint8 else 1)
@@ -194,7 +194,7 @@ def png_bytes(images: torch.Tensor, nrow: int = 10, scale: int = 3) -> bytes:
     """A grid of [-1, 1] images as PNG bytes (for widgets)."""
     from PIL import Image
 
-    grid = make_grid(images.float().clamp(-1, 1).cpu(), nrow=nrow, padding=2, pad_value=-1, normalize=True, value_range=(-1, 1))
+    grid = make_grid(images.float().clamp(-1, 1).cpu(), nrow=nrow, padding=2, pad_value=0, normalize=True, value_range=(-1, 1))
     arr = (grid[0] * 255).round().byte().numpy()
     img = Image.fromarray(arr).resize((arr.shape[1] * scale, arr.shape[0] * scale), Image.NEAREST)
     buf = io.BytesIO()

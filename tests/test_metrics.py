@@ -93,3 +93,15 @@ def test_fid_meter_reuses_real_features_for_many_sets():
     assert b.value == pytest.approx(fid_numpy(feats[:100].numpy(), feats[200:].numpy()), rel=1e-4)
     with pytest.raises(ValueError, match="equal sample counts"):
         meter.score(images(50))
+
+
+def test_inception_score_mean_and_std_over_ten_splits_match_numpy():
+    """torchmetrics shuffles with the seed we set, then splits in ten: the same by hand."""
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(300, 8, generator=g, dtype=torch.float64) * 2
+    got = inception_score(Lookup(logits, torch.zeros(300, 2)), images(300), splits=10, seed=5)
+    torch.manual_seed(5)
+    probs = torch.softmax(logits, 1)[torch.randperm(300)].numpy()
+    per_split = [inception_score_numpy(chunk) for chunk in np.array_split(probs, 10)]
+    assert got.value == pytest.approx(np.mean(per_split), rel=1e-6)
+    assert got.std == pytest.approx(np.std(per_split, ddof=1), rel=1e-6)

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from labkit.models import count_params
+from labkit.experiments.radford import map_sizes as generator_sides
 from labkit.models.radford import RadfordDiscriminator, RadfordGenerator
 
 
@@ -48,8 +49,17 @@ def test_48x48x1_changes_only_the_end_layers():
     assert D(G(torch.randn(3, 100))).shape == (3,)
     with pytest.raises(ValueError, match="48x48 images"):
         D(torch.randn(1, 1, 64, 64))
-    with pytest.raises(ValueError, match="64x64 .* or 48x48"):
-        RadfordGenerator(size=32)
+    with pytest.raises(ValueError, match=r"\[32, 48, 64, 96\]-pixel square images .*got 40"):
+        RadfordGenerator(size=40)
+
+
+def test_radford_other_sizes_follow_the_same_rule():
+    """32×32 drops the widest layer (256-128-64, as Radford's CIFAR models); 96×96 starts at 6×6."""
+    for size, g_params, d_params in ((32, 1_068_928, 663_296), (96, 4_600_704, 2_775_808)):
+        G, D = RadfordGenerator(channels=3, size=size), RadfordDiscriminator(channels=3, size=size)
+        assert generator_sides(G) == ([4, 8, 16, 32] if size == 32 else [6, 12, 24, 48, 96])
+        assert count_params(G)["torch"] == g_params and count_params(D)["torch"] == d_params
+        assert D(G(torch.randn(2, 100))).shape == (2,)
 
 
 def test_dcgan_weight_initialisation():

@@ -7,9 +7,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from torch.nn.functional import cross_entropy
+
+from labkit.augment import DiffAugment
 from labkit.data.core import ImageSet
 from labkit.runtime import seed_everything
-from labkit.train import BatchSource, GANTrainer, run_dir
+from labkit.train import BatchSource, ClassifierTrainer, GANTrainer, run_dir
+from labkit.train.classifier import predict
 
 
 def paper_table(rows: Sequence[tuple[str, Any, Any]]):
@@ -34,18 +38,46 @@ def one_class(data: ImageSet, c: int) -> ImageSet:
 
 def fit_gan(data: ImageSet, build: Callable[[], tuple[nn.Module, nn.Module]], *, name: str, config: dict[str, Any],
             epochs: int, batch: int, lr: float, loss, num_classes: int = 0, d_steps: int = 1, n_fixed: int | None = None,
-            seed: int = 0, device="auto", run_root=None) -> GANTrainer:
+            seed: int = 0, device="auto", run_root=None, diffaugment: str | None = None,
+            metrics: dict[str, Callable] | None = None) -> GANTrainer:
     """Seed, build ``(G, D)`` with ``build()`` (so initial weights follow the seed), and train them
     on ``data`` with Adam (β1 = 0.5) and ``loss``; the run folder is named after ``config`` plus
     the data's fingerprint, batch, learning rate and seed, so a rerun resumes and other settings
-    never share a checkpoint. About 25 fixed-noise grids are kept however long the run."""
+    never share a checkpoint. About 25 fixed-noise grids are kept however long the run.
+    ``diffaugment``: a DiffAugment policy (e.g. ``"color,translation,cutout"``) drawn from the
+    trainer's random source; ``metrics``: per-epoch measures, as :meth:`Trainer.fit` takes them."""
     config = {**config, "data": data.fingerprint(), "batch": batch, "lr": lr, "seed": seed}
+    if diffaugment:
+        config["diffaugment"] = diffaugment
     seed_everything(seed)
     G, D = build()
     t = GANTrainer(G, D, loss=loss, num_classes=num_classes, lr_g=lr, lr_d=lr, d_steps=d_steps, seed=seed,
                    device=device, name=name, config=config, n_fixed=n_fixed, snapshot_every=max(1, epochs // 25),
                    checkpoint_dir=run_dir(run_root, name, config))
-    t.fit(BatchSource(data.x, data.y, batch_size=min(batch, len(data))), epochs)
+    if diffaugment:
+        t.augment = DiffAugment(diffaugment, generator=t.gen)
+    t.fit(BatchSource(data.x, data.y, batch_size=min(batch, len(data))), epochs, metrics=metrics)
+    return t
+
+
+def fit_classifier(train: ImageSet, build: Callable[[], nn.Module], *, name: str, config: dict[str, Any], epochs: int,
+                   batch: int, lr: float, seed: int = 0, augment=None, class_weights: torch.Tensor | None = None,
+                   val: ImageSet | None = None, device="auto", run_root=None) -> ClassifierTrainer:
+    """Seed, build the classifier with ``build()`` and train it with Adam and cross-entropy on
+    ``train`` (run folder named after ``config``, the data's fingerprint, batch, learning rate and
+    seed, so a rerun resumes). Records train loss and accuracy every epoch, and with ``val`` the
+    validation loss and accuracy too (one pass)."""
+    config = {**config, "data": train.fingerprint(), "n": len(train), "batch": batch, "lr": lr, "seed": seed}
+    seed_everything(seed)  # initial weights follow the seed
+    t = ClassifierTrainer(build(), lr=lr, seed=seed, device=device, name=name, config=config, augment=augment,
+                          class_weights=class_weights, checkpoint_dir=run_dir(run_root, name, config))
+
+    def validation(tr):
+        logits = predict(tr.model, val.x)
+        return {"val_loss": float(cross_entropy(logits, val.y)), "val_acc": float((logits.argmax(1) == val.y).float().mean())}
+
+    t.fit(BatchSource(train.x, train.y, batch_size=min(batch, len(train))), epochs,
+          metrics={"validation": validation} if val is not None else None)
     return t
 
 

@@ -11,20 +11,17 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.functional import cross_entropy
 
 from labkit.augment import ClassicAugment
 from labkit.data.core import ImageSet, concat
 from labkit.data.fer2013 import CLASSES, COUNTS
-from labkit.experiments.common import class_images, fit_gan, one_class
+from labkit.experiments.common import class_images, fit_classifier, fit_gan, one_class
 from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.losses import make_loss
 from labkit.metrics import ClassifierScore, classifier_score
 from labkit.models import Paper000CNN, Paper000Discriminator, Paper000Generator, SimpleFERNet, SurrealFERNet
 from labkit.params import Param, Spec
-from labkit.runtime import seed_everything
-from labkit.train import BatchSource, ClassifierTrainer, GANTrainer, run_dir
-from labkit.train.classifier import predict
+from labkit.train import ClassifierTrainer, GANTrainer
 
 # Numbers the papers give, quoted (never computed).
 PAPER = {
@@ -160,21 +157,12 @@ def train_classifier(train: ImageSet, val: ImageSet, *, arch: str, F: float, epo
     and shear; ``weighted``: class-balanced loss weights. Records train loss and accuracy every
     epoch, and with ``validate`` the validation loss and accuracy too."""
     name = name or f"{arch}-F{F}"
-    config = {"model": arch, "F": F, "data": train.fingerprint(), "n": len(train), "batch": batch, "lr": lr,
-              "seed": seed, "augment": augment, "weighted": weighted}
-    seed_everything(seed)  # initial weights follow the seed
-    model = make_classifier(arch, F, len(train.classes))
-    t = ClassifierTrainer(model, lr=lr, seed=seed, device=device, name=name, config=config,
+    config = {"model": arch, "F": F, "augment": augment, "weighted": weighted}
+    return fit_classifier(train, lambda: make_classifier(arch, F, len(train.classes)), name=name, config=config,
+                          epochs=epochs, batch=batch, lr=lr, seed=seed,
                           augment=ClassicAugment(generator=torch.Generator().manual_seed(seed)) if augment else None,
-                          class_weights=class_weights(train) if weighted else None,
-                          checkpoint_dir=run_dir(run_root, name, config))
-
-    def validation(tr):
-        logits = predict(tr.model, val.x)
-        return {"val_loss": float(cross_entropy(logits, val.y)), "val_acc": float((logits.argmax(1) == val.y).float().mean())}
-
-    t.fit(BatchSource(train.x, train.y, batch_size=batch), epochs, metrics={"validation": validation} if validate else None)
-    return t
+                          class_weights=class_weights(train) if weighted else None, val=val if validate else None,
+                          device=device, run_root=run_root)
 
 
 def confusion_rate(score: ClassifierScore, classes: Sequence[str], true: str, pred: str) -> float:

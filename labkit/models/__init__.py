@@ -2,6 +2,7 @@
 from labkit.models.common import count_params, init_weights, parameter_table
 from labkit.models.fer_classifiers import SimpleFERNet, SurrealFERNet
 from labkit.models.fer_paper000 import Paper000CNN, Paper000Discriminator, Paper000Generator
+from labkit.models.fruits import FruitNet, InceptionV3
 from labkit.models.lenet import LeNet
 from labkit.models.mnist_gan import MnistDiscriminator, MnistGenerator, VirtualBatchNorm
 from labkit.models.radford import RadfordDiscriminator, RadfordGenerator
@@ -10,4 +11,5 @@ __all__ = [
     "count_params", "init_weights", "parameter_table",
     "LeNet", "MnistGenerator", "MnistDiscriminator", "VirtualBatchNorm", "SimpleFERNet", "SurrealFERNet",
     "Paper000CNN", "Paper000Generator", "Paper000Discriminator", "RadfordGenerator", "RadfordDiscriminator",
+    "FruitNet", "InceptionV3",
 ]

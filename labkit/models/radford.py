@@ -11,6 +11,8 @@ No layer has a bias. For 48×48×1 (FER2013) the paper changes "the first and la
 generator" (and so the discriminator's ends): the first transposed convolution takes kernel 3, so the
 maps grow 3 → 6 → 12 → 24 → 48, the last one draws 1 channel; the discriminator reads 1 channel and
 its last convolution takes kernel 3 (48 → 24 → 12 → 6 → 3 → 1). The middle layers are unchanged.
+The same rule gives 96×96 (kernel 6: 6 → … → 96, near Fruits-360's 100×100) and, with one
+stride-2 layer fewer (256-128-64 channels), 32×32.
 
 The discriminator returns a logit; the paper's sigmoid lives in the loss (``BCEWithLogits``).
 With ``num_classes`` > 0 both become class-conditional: the generator reads a one-hot label beside
@@ -23,22 +25,24 @@ from torch import nn
 
 from labkit.models.common import LabelPlane, init_weights, width, with_label
 
-# the first (generator) and last (discriminator) kernel for each image size
-_EDGE_KERNEL = {64: 4, 48: 3}
+# image side → (the first generator / last discriminator kernel, number of stride-2 layers)
+_LAYOUT = {64: (4, 4), 48: (3, 4), 96: (6, 4), 32: (4, 3)}
 
 
-def _edge_kernel(size: int) -> int:
-    if size not in _EDGE_KERNEL:
-        raise ValueError(f"the Radford DCGAN is built for 64x64 (the paper's) or 48x48 (FER2013) images; got {size}")
-    return _EDGE_KERNEL[size]
+def _layout(size: int) -> tuple[int, int]:
+    if size not in _LAYOUT:
+        raise ValueError(f"the Radford DCGAN is built for {sorted(_LAYOUT)}-pixel square images (64 is the paper's, "
+                         f"48 FER2013's); got {size}")
+    return _LAYOUT[size]
 
 
 class RadfordGenerator(nn.Module):
     def __init__(self, nz: int = 100, channels: int = 3, size: int = 64, F: float = 1.0, num_classes: int = 0):
         super().__init__()
         self.nz, self.num_classes, self.size = nz, num_classes, size
-        c = [width(w, F) for w in (512, 256, 128, 64)]
-        layers: list[nn.Module] = [nn.ConvTranspose2d(nz + num_classes, c[0], _edge_kernel(size), 1, 0, bias=False),
+        k, n = _layout(size)
+        c = [width(w, F) for w in (512, 256, 128, 64)[4 - n:]]
+        layers: list[nn.Module] = [nn.ConvTranspose2d(nz + num_classes, c[0], k, 1, 0, bias=False),
                                    nn.BatchNorm2d(c[0]), nn.ReLU(True)]
         for cin, cout in zip(c, c[1:]):
             layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
@@ -55,13 +59,14 @@ class RadfordDiscriminator(nn.Module):
     def __init__(self, channels: int = 3, size: int = 64, F: float = 1.0, num_classes: int = 0):
         super().__init__()
         self.size = size
-        c = [width(w, F) for w in (64, 128, 256, 512)]
+        k, n = _layout(size)
+        c = [width(w, F) for w in (64, 128, 256, 512)[:n]]
         self.label = LabelPlane(num_classes, size) if num_classes else None
         layers: list[nn.Module] = [nn.Conv2d(channels + (1 if num_classes else 0), c[0], 4, 2, 1, bias=False),
                                    nn.LeakyReLU(0.2, True)]
         for cin, cout in zip(c, c[1:]):
             layers += [nn.Conv2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2, True)]
-        layers += [nn.Conv2d(c[-1], 1, _edge_kernel(size), 1, 0, bias=False)]
+        layers += [nn.Conv2d(c[-1], 1, k, 1, 0, bias=False)]
         self.net = nn.Sequential(*layers)
         init_weights(self, "dcgan")
 

@@ -215,7 +215,7 @@ class Trainer:
                 if bar is not None:
                     bar.update(1)
                     if i % 25 == 0:
-                        bar.set_postfix({k: f"{float(v):.3f}" for k, v in out.items() if k.startswith("loss")}, refresh=False)
+                        bar.set_postfix({k: f"{float(torch.as_tensor(v).detach()):.3f}" for k, v in out.items() if k.startswith("loss")}, refresh=False)
             # one copy to the host per value and epoch (not one sync per step)
             stacked = {k: torch.stack([r[k] for r in records]).cpu() for k in records[0]} if records else {}
             self._check_finite(stacked)

@@ -1,0 +1,311 @@
+"""Paper 002 (Aryan & Kashyap, "Image Generation using DCGAN"): one DCGAN per fruit of
+Fruits-360, trained with DiffAugment, judged by Inception Score and FID; and what the paper's
+measures can and cannot say (FID against the number of samples, DiffAugment with less data, the
+grape mode collapse measured as sample diversity over the epochs)."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import torch
+
+from labkit.data.core import ImageSet
+from labkit.data.fruits360 import FRUITS, PAPER_COUNTS
+from labkit.experiments.common import fit_classifier, fit_gan, one_class
+from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
+from labkit.losses import BCELoss
+from labkit.metrics import FID, inception_score
+from labkit.models import FruitNet, RadfordDiscriminator, RadfordGenerator
+from labkit.params import Param, Spec
+from labkit.train import GANTrainer
+from labkit.train.classifier import evaluate, predict
+
+# paper 002's Table 1, quoted: (IS mean, IS std, FID), Inception-v3 features, sample count not given
+PAPER = {
+    "Apple": (2.475, 0.112, 129),
+    "Banana": (2.556, 0.291, 270),
+    "Grape": (3.001, 0.078, 250),
+    "Tomato": (1.382, 0.036, 236),
+}
+PAPER_NOTES = {
+    "epochs": "about 50",
+    "resolution": "100x100",
+    "augmentation": "DiffAugment (Zhao et al. 2020)",
+    "samples": "far fewer than the 10,000 a contemporary paper uses (its own caveat)",
+    "observation": "bananas looked best to people but scored worst FID; grapes mode-collapsed early",
+}
+POLICY = "color,translation,cutout"
+
+SPEC = Spec(
+    Param("data_dir", "Fruits-360: the folder holding Training/ and Test/; None = the stand-in drawn by labkit",
+          None, "data/fruits-360", str, nullable=True),
+    Param("fruits", "the fruits, each with its own GAN (all classes whose first word is the fruit)", list(FRUITS),
+          list(FRUITS), list, items=str),
+    Param("n_standin", "stand-in images per split (used when data_dir is None)", 2000, 15210, int, low=100),
+    Param("size", "image side the GANs work at (Fruits-360 is 100x100; 96 is the nearest DCGAN size)", 32, 64, int,
+          choices=(32, 64, 96)),
+    Param("F", "capacity: 1 = Radford's channels; quick: half", 0.5, 1.0, float, low=0.01, high=4),
+    Param("batch", "batch size", 32, 64, int, low=2),
+    Param("lr", "Adam learning rate, beta1 = 0.5 (Radford: 0.0002; quick: higher, to learn in minutes)", 1e-3, 2e-4,
+          float, low=1e-6, high=1),
+    Param("epochs", "epochs per fruit (paper: about 50)", 12, 50, int, low=1),
+    Param("min_steps", "at least this many generator steps per run (small sets get more epochs); 0 = epochs only",
+          300, 0, int, low=0),
+    Param("policy", "DiffAugment policy (Zhao et al.: color,translation,cutout)", POLICY, POLICY, str),
+    Param("ablation_fruit", "the fruit trained with and without DiffAugment at reduced data", "Banana", "Banana", str),
+    Param("fractions", "shares of that fruit's images for the DiffAugment comparison", [1.0, 0.25, 0.1],
+          [1.0, 0.25, 0.1], list, items=float),
+    Param("clf_F", "capacity of the fruit classifier whose features score the GANs", 0.5, 1.0, float, low=0.01, high=4),
+    Param("clf_epochs", "epochs of that classifier", 4, 10, int, low=1),
+    Param("n_eval", "samples behind IS and FID (fewer when a fruit has fewer held-out images)", 400, 10000, int, low=20),
+    Param("inception_weights", "Inception-v3 for the usual IS/FID: a local weights file, 'download' (online), "
+          "or None (fruit-classifier features only, offline)", None, None, str, nullable=True),
+    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
+          choices=("auto", "cuda", "mps", "cpu")),
+    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
+          nullable=True),
+)
+
+
+def load(P, group: bool = True) -> tuple[ImageSet, ImageSet]:
+    """(train, test): Fruits-360's Training and Test splits, or two stand-in draws; labelled by
+    fruit (``group``) or by variety."""
+    if P.data_dir is not None:
+        from labkit.data.fruits360 import load_fruits360
+
+        return (load_fruits360(P.data_dir, "Training", fruits=P.fruits, group=group, size=P.size),
+                load_fruits360(P.data_dir, "Test", fruits=P.fruits, group=group, size=P.size, quiet=True))
+    from labkit.data.fruits_standin import make_fruits_standin
+
+    return (make_fruits_standin(P.n_standin, seed=0, size=P.size, fruits=P.fruits, group=group),
+            make_fruits_standin(P.n_standin, seed=1, size=P.size, fruits=P.fruits, group=group, quiet=True))
+
+
+def by_variety(s: ImageSet) -> ImageSet:
+    """The same images labelled by variety (``meta["variety"]``), for the judge classifier."""
+    return ImageSet(s.x, s.meta["variety"], list(s.meta["varieties"]), s.source, dict(s.meta))
+
+
+def train_judge(train: ImageSet, test: ImageSet, *, F: float, epochs: int, seed: int = 0, device="auto", run_root=None):
+    """The fruit-variety classifier whose softmax gives IS and whose pooled features give FID
+    when Inception-v3 is not at hand; returns (trainer, test accuracy)."""
+    tr, te = by_variety(train), by_variety(test)
+    t = fit_classifier(tr, lambda: FruitNet(len(tr.classes), tr.shape[0], F), name=f"fruitnet-F{F}",
+                       config={"model": "fruitnet", "F": F}, epochs=epochs, batch=64, lr=2e-3, seed=seed, val=te,
+                       device=device, run_root=run_root)
+    return t, evaluate(t.model, te.x, te.y)
+
+
+def epochs_for(n: int, batch: int, epochs: int, min_steps: int) -> int:
+    """``epochs``, or more when that gives fewer than ``min_steps`` generator steps on ``n`` images."""
+    per_epoch = max(1, n // min(batch, n))
+    return max(epochs, math.ceil(min_steps / per_epoch))
+
+
+def diversity(features: torch.Tensor) -> float:
+    """Mean pairwise Euclidean distance between feature vectors: near 0 when every sample looks
+    alike (mode collapse)."""
+    if len(features) < 2:
+        raise ValueError("diversity needs at least 2 samples")
+    d = torch.cdist(features.double(), features.double())
+    n = len(features)
+    return float(d.sum() / (n * (n - 1)))
+
+
+def diversity_metric(judge: torch.nn.Module, real: torch.Tensor, n: int = 64) -> Callable[[GANTrainer], dict]:
+    """A per-epoch measure for a GAN's trainer: the diversity of ``n`` fixed-noise samples in the
+    judge's feature space, divided by that of ``n`` real images (1 = as varied as the data)."""
+    ref = diversity(predict(judge, real[:n], features=True))
+    z = torch.randn(n, 100, generator=torch.Generator().manual_seed(99))
+
+    def measure(t: GANTrainer) -> dict:
+        return {"diversity": diversity(predict(judge, t.render(z), features=True)) / ref}
+
+    return measure
+
+
+def train_fruit_gan(data: ImageSet, *, name: str, F: float, epochs: int, batch: int, lr: float,
+                    policy: str | None, min_steps: int = 0, judge=None, reference: torch.Tensor | None = None,
+                    seed: int = 0, device="auto", run_root=None) -> GANTrainer:
+    """A Radford DCGAN (BCE, Adam β1 0.5) on one fruit's images, with DiffAugment ``policy`` (None:
+    without). With a ``judge`` the sample diversity is recorded after every epoch, relative to
+    that of ``reference`` (default: the training images)."""
+    channels, size = data.shape[0], data.shape[-1]
+
+    def build():
+        return RadfordGenerator(channels=channels, size=size, F=F), RadfordDiscriminator(channels=channels, size=size, F=F)
+
+    real = data.x if reference is None else reference
+    metrics = {"diversity": diversity_metric(judge, real)} if judge is not None else None
+    return fit_gan(data, build, name=name, config={"model": "radford", "F": F, "size": size, "judged": judge is not None},
+                   epochs=epochs_for(len(data), batch, epochs, min_steps), batch=batch, lr=lr, loss=BCELoss(),
+                   n_fixed=36, seed=seed, device=device, run_root=run_root, diffaugment=policy, metrics=metrics)
+
+
+def per_fruit(train: ImageSet, fruits: Sequence[str], **kw) -> dict[str, GANTrainer]:
+    """One GAN per fruit (the paper's setup), each on that fruit's training images only."""
+    out = {}
+    for fruit in fruits:
+        if fruit not in train.classes:
+            raise ValueError(f"unknown fruit {fruit!r}; the data has {train.classes}")
+        out[fruit] = train_fruit_gan(one_class(train, train.classes.index(fruit)), name=f"dcgan-{fruit.lower()}", **kw)
+    return out
+
+
+def fraction(data: ImageSet, share: float, seed: int = 0) -> ImageSet:
+    """A random ``share`` of ``data`` (at least 2 images)."""
+    if not 0 < share <= 1:
+        raise ValueError(f"a fraction must be in (0, 1]; got {share}")
+    n = max(2, round(share * len(data)))
+    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    return data.subset(idx.sort().values, f"{data.source}, {100 * share:g}% ({n})")
+
+
+def eval_n(real: torch.Tensor, n_eval: int) -> int:
+    """The sample count behind a fruit's scores: ``n_eval``, or half its held-out images when
+    fewer (the other half gives the real-vs-real floor at the same N)."""
+    return min(n_eval, len(real) // 2)
+
+
+def _fid_inputs(real: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    return real[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]
+
+
+def scores(fake: torch.Tensor, real: torch.Tensor, judges: dict[str, torch.nn.Module], n: int, seed: int = 0,
+           splits: int = 10) -> list[dict[str, Any]]:
+    """IS (mean ± std over ``splits``) and FID to ``real`` at N = min(n, len(real)) generated and
+    real images, once per feature extractor in ``judges`` (name → model). One row each."""
+    n = min(n, len(real), len(fake))
+    ref = _fid_inputs(real, n, seed)
+    rows = []
+    for name, model in judges.items():
+        s = inception_score(model, fake[:n], splits=min(splits, n // 2), name=name)
+        f = FID(model, ref, name=name).score(fake[:n])
+        rows.append({"features": name, "N": n, "IS": s.value, "IS std": s.std, "FID ↓": f.value})
+    return rows
+
+
+def score_table(gans: dict[str, GANTrainer], test: ImageSet, judges: dict[str, torch.nn.Module], n: int,
+                seed: int = 0):
+    """Per fruit and feature extractor: IS and FID of the fruit's GAN against that fruit's
+    held-out real images, beside the same scores for real held-out images (what a perfect
+    generator would get at this N) and the paper's figures."""
+    import pandas as pd
+
+    rows = []
+    for fruit, t in gans.items():
+        real = test.of_class(test.classes.index(fruit))
+        m = eval_n(real, n)
+        fake = t.generate(m, seed=seed)
+        for r, floor in zip(scores(fake, real, judges, m, seed), _real_rows(real, judges, m, seed)):
+            p = PAPER.get(fruit)
+            rows.append({"fruit": fruit, **r, "IS of real images": floor["IS"], "FID real vs real (floor)": floor["FID ↓"],
+                         "paper IS": f"{p[0]} ± {p[1]}" if p else "—", "paper FID": p[2] if p else "—"})
+    return pd.DataFrame(rows).set_index(["fruit", "features"])
+
+
+def _real_rows(real: torch.Tensor, judges, n: int, seed: int):
+    """Scores of n real images against n other real images of the same fruit."""
+    idx = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed + 1))
+    return scores(real[idx[:n]], real[idx[n : 2 * n]], judges, n, seed)
+
+
+def fid_vs_n(gan: GANTrainer, real: torch.Tensor, judge: torch.nn.Module, ns: Sequence[int], name: str, seed: int = 0):
+    """FID of the GAN and of real images (against other real images) as the sample count grows:
+    small-N FID is biased upwards, so two scores compare only at equal N."""
+    import pandas as pd
+
+    half = len(real) // 2
+    idx = torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))
+    ref_all, other_all = real[idx[:half]], real[idx[half : 2 * half]]
+    fake_all = gan.generate(half, seed=seed)
+    rows = []
+    for n in sorted({min(int(k), half) for k in ns if k >= 2}):
+        metric = FID(judge, ref_all[:n], name=name)
+        rows.append({"N": n, "GAN": metric.score(fake_all[:n]).value, "real vs real": metric.score(other_all[:n]).value})
+    return pd.DataFrame(rows).set_index("N")
+
+
+def ablation(data: ImageSet, fractions: Sequence[float], *, policy: str, judge, test_real: torch.Tensor, n_eval: int,
+             name: str, epochs: int, batch: int, min_steps: int, seed: int = 0, full_run: GANTrainer | None = None, **kw):
+    """With and without DiffAugment at each share of ``data``; a share is repeated to the full
+    set's length (:func:`tiled`) and trained for as many epochs as the full set's run, so every
+    run takes the same generator steps and only the amount of data differs. ``full_run``: the
+    per-fruit run (all images, DiffAugment) to reuse for that cell. Returns (table, trainers).
+    Scores use the same N and real reference as :func:`score_table`."""
+    import pandas as pd
+
+    full_epochs = epochs_for(len(data), batch, epochs, min_steps)
+    rows, runs = [], {}
+    for share in fractions:
+        part = fraction(data, share, seed)
+        shown = tiled(part, len(data))
+        for label, pol in (("DiffAugment", policy), ("no augmentation", None)):
+            if full_run is not None and share == 1.0 and pol == policy:
+                t = full_run
+            else:
+                t = train_fruit_gan(shown, name=f"{name}-{100 * share:g}pct-{'da' if pol else 'plain'}",
+                                    epochs=full_epochs, batch=batch, policy=pol, judge=judge, reference=data.x,
+                                    seed=seed, **kw)
+            runs[(share, label)] = t
+            m = eval_n(test_real, n_eval)
+            r = scores(t.generate(m, seed=seed), test_real, {"fruit classifier": judge}, m, seed)[0]
+            rows.append({"share of images": f"{100 * share:g}%", "images": len(part), "training": label,
+                         "FID ↓": r["FID ↓"], "IS": r["IS"], "final diversity": t.history[-1].get("diversity", float("nan")),
+                         "D accuracy, last epoch": t.history[-1]["d_acc"]})
+    return pd.DataFrame(rows).set_index(["share of images", "training"]), runs
+
+
+def collapse(history: list[dict], threshold: float = 0.5) -> dict[str, Any]:
+    """Mode collapse read from the per-epoch diversity: an untrained generator draws near-identical
+    images, so only a fall *after* the samples first reached ``threshold`` of the real diversity
+    counts. Returns the first epoch at the threshold, the later epochs below it, the lowest
+    diversity after it and the final diversity."""
+    d = [(h["epoch"], h["diversity"]) for h in history if "diversity" in h]
+    if not d:
+        raise ValueError("no diversity in this history; train with a judge (train_fruit_gan(judge=...))")
+    reached = next((e for e, v in d if v >= threshold), None)
+    after = [(e, v) for e, v in d if reached is not None and e > reached]
+    low = min(after, key=lambda ev: ev[1]) if after else (None, float("nan"))
+    return {"first epoch at threshold": reached, "epochs below after it": [e for e, v in after if v < threshold],
+            "lowest after it": low[1], "at epoch": low[0], "final": d[-1][1]}
+
+
+def tiled(data: ImageSet, n: int) -> ImageSet:
+    """``data`` repeated (in order) up to ``n`` images, so a small share of a set makes epochs of
+    the full set's length: the same steps and per-epoch records, but only its own images."""
+    reps = -(-n // len(data))
+    idx = torch.arange(len(data)).repeat(reps)[:max(n, len(data))]
+    return data.subset(idx, f"{data.source}, repeated to {len(idx)}")
+
+
+def class_sizes(train: ImageSet) -> Any:
+    """This run's images per fruit beside paper 002's counts."""
+    import pandas as pd
+
+    return pd.DataFrame({"this run": dict(zip(train.classes, train.counts())),
+                         "paper reported": {f: PAPER_COUNTS.get(f, "—") for f in train.classes}})
+
+
+def inception_judge(weights: str | None, device="auto"):
+    """Inception-v3 (ImageNet) as a feature extractor, or None when no weights were asked for."""
+    if weights is None:
+        return None
+    from labkit.models import InceptionV3
+    from labkit.runtime import pick_device
+
+    return InceptionV3(weights).to(pick_device(device))
+
+
+def summary_rows(table, P) -> list[tuple[str, Any, Any]]:
+    """Rows for the closing "paper reported | this run" table."""
+    rows = [("data", f"Fruits-360, {PAPER_NOTES['resolution']}", "see the first cell's line"),
+            ("epochs per fruit", PAPER_NOTES["epochs"], P.epochs), ("augmentation", PAPER_NOTES["augmentation"], P.policy)]
+    for fruit in table.index.get_level_values(0).unique():
+        sub = table.loc[fruit]
+        for feats, r in sub.iterrows():
+            p = PAPER.get(fruit, ("—", "—", "—"))
+            rows.append((f"{fruit}: IS ({feats}, N={r['N']})", f"{p[0]} ± {p[1]} (Inception-v3)", f"{r['IS']:.3f} ± {r['IS std']:.3f}"))
+            rows.append((f"{fruit}: FID ({feats}, N={r['N']})", f"{p[2]} (Inception-v3)", f"{r['FID ↓']:.1f}"))
+    return rows
+
