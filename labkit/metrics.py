@@ -171,3 +171,34 @@ def inception_score_numpy(probs: np.ndarray) -> float:
     py = probs.mean(0, keepdims=True)
     kl = (probs * (np.log(probs + 1e-12) - np.log(py + 1e-12))).sum(1)
     return float(np.exp(kl.mean()))
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    """Structural similarity (Wang et al. 2004) per image pair, for images in [-1, 1] (data range
+    2): a Gaussian window (11, σ 1.5), C1 = (0.01·2)², C2 = (0.03·2)², channels averaged; 1 for
+    identical images. ``x`` and ``y``: (N, C, H, W) of one shape."""
+    import torch.nn.functional as F
+
+    if x.shape != y.shape:
+        raise ValueError(f"SSIM compares images of one shape; got {tuple(x.shape)} and {tuple(y.shape)}")
+    c = x.shape[1]
+    g = torch.exp(-((torch.arange(window, dtype=torch.float64) - window // 2) ** 2) / (2 * sigma**2))
+    g = (g / g.sum()).float()
+    k = (g[:, None] * g[None, :]).expand(c, 1, window, window).to(x.device)
+    blur = lambda t: F.conv2d(t.float(), k, groups=c)  # noqa: E731  (valid window, as Wang et al.)
+    mx, my = blur(x), blur(y)
+    vx, vy, cov = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+    c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
+    s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    return s.flatten(1).mean(1)
+
+
+def nearest_ssim(fake: torch.Tensor, real: torch.Tensor, candidates: int = 8) -> torch.Tensor:
+    """For each generated image, the highest SSIM to a real image (near 1: a copy of a real
+    image; paper 001's "similarity of generated and original images"). SSIM is taken with the
+    ``candidates`` real images nearest in pixel distance, where the most similar one lies."""
+    k = min(candidates, len(real))
+    d = torch.cdist(fake.flatten(1).float(), real.flatten(1).float())
+    idx = d.topk(k, largest=False).indices  # (N, k)
+    pairs = ssim(fake.repeat_interleave(k, 0), real[idx.flatten()])
+    return pairs.view(len(fake), k).max(1).values

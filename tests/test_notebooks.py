@@ -10,7 +10,7 @@ import yaml
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-SPECS = {"000_fer_dcgan_augmentation.ipynb": ("fer", "SPEC"), "002_fruits_dcgan_diffaugment.ipynb": ("fruits", "SPEC"), "003_fer_dcgan_per_expression.ipynb": ("radford", "SPEC"), "004_mnist_gans.ipynb": ("mnist", "SPEC"), "mnist_gan_run.ipynb": ("mnist", "RUN_SPEC")}
+SPECS = {"000_fer_dcgan_augmentation.ipynb": ("fer", "SPEC"), "001_fer_cyclegan_emotion_transfer.ipynb": ("cyclegan", "SPEC"), "002_fruits_dcgan_diffaugment.ipynb": ("fruits", "SPEC"), "003_fer_dcgan_per_expression.ipynb": ("radford", "SPEC"), "004_mnist_gans.ipynb": ("mnist", "SPEC"), "mnist_gan_run.ipynb": ("mnist", "RUN_SPEC")}
 
 
 def test_every_notebook_is_known_and_in_the_book():

@@ -115,7 +115,8 @@ def diversity(features: torch.Tensor) -> float:
 def diversity_metric(judge: torch.nn.Module, real: torch.Tensor, n: int = 64) -> Callable[[GANTrainer], dict]:
     """A per-epoch measure for a GAN's trainer: the diversity of ``n`` fixed-noise samples in the
     judge's feature space, divided by that of ``n`` real images (1 = as varied as the data)."""
-    ref = diversity(predict(judge, real[:n], features=True))
+    pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(98))[:n]  # data often sit in class order
+    ref = diversity(predict(judge, real[pick], features=True))
     z = torch.randn(n, 100, generator=torch.Generator().manual_seed(99))
 
     def measure(t: GANTrainer) -> dict:

@@ -1,0 +1,254 @@
+"""Paper 001 (Birenbaum, "Data Augmentation Using GANs"): expression transfer on FER2013 with
+CycleGAN, its weighted cycle loss and a Wasserstein CycleGAN (Part A), and synthetic neutral
+faces from a DCGAN, filtered and added to the "Simple" classifier's training set (Part B)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from labkit.augment import ClassicAugment
+from labkit.data.core import ImageSet, concat  # noqa: F401  (the chapter uses ch.ImageSet)
+from labkit.data.fer2013 import CLASSES
+from labkit.experiments.common import fit_gan
+from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
+from labkit.experiments.fer import PAPER_001, train_classifier
+from labkit.losses import BCELoss, LSGANLoss, WGANGPLoss
+from labkit.metrics import FID, classifier_score, nearest_ssim, ssim
+from labkit.models import PatchDiscriminator, RadfordDiscriminator, RadfordGenerator, ResnetGenerator
+from labkit.params import Param, Spec
+from labkit.runtime import seed_everything
+from labkit.train import BatchSource, CycleGANTrainer, GANTrainer, run_dir
+from labkit.train.classifier import predict
+
+VARIANTS = {
+    "CycleGAN": "least squares, pixel cycle loss (Zhu et al.)",
+    "weighted cycle": "least squares, paper 001's weighted cycle loss and stabilising tricks",
+    "Wasserstein": "Wasserstein critics with gradient penalty, pixel cycle loss",
+}
+PAPER = {
+    "lr_g": 2e-4, "lr_d": 1e-4, "real_target": 0.9, "lambda_cyc": 10,
+    "cycle": "weighted: gamma rises linearly to 1, features from D's last layer",
+    "simple_acc": PAPER_001["simple_acc"], "simple_acc_synthetic": PAPER_001["simple_acc_synthetic"],
+    "neutral_change": "-6% (73% → 67%)", "vgg19_acc": PAPER_001["vgg19_acc"],
+}
+
+SPEC = Spec(
+    Param("data_dir", "FER2013: fer2013.csv or the image-folder copy; None = the stand-in drawn by labkit",
+          None, "data/fer2013", str, nullable=True),
+    Param("n_standin", "stand-in training faces (used when data_dir is None)", 3000, 28709, int, low=140),
+    Param("n_standin_test", "stand-in test faces", 900, 3589, int, low=70),
+    Param("source", "the expression translated from", "Neutral", "Neutral", str, choices=tuple(CLASSES)),
+    Param("target", "the main target expression (every variant)", "Happy", "Happy", str, choices=tuple(CLASSES)),
+    Param("second_target", "a second target, trained with the weighted cycle loss only", "Surprise", "Surprise", str,
+          choices=tuple(CLASSES)),
+    Param("variants", "CycleGAN variants for the main pair", list(VARIANTS), list(VARIANTS), list, items=str),
+    Param("F", "generator and discriminator capacity: 1 = CycleGAN's 64 filters; quick: an eighth", 0.125, 1.0, float,
+          low=0.01, high=4),
+    Param("blocks", "residual blocks in each generator (CycleGAN for small images: 6)", 6, 6, int, low=1),
+    Param("batch", "batch size", 8, 16, int, low=1),
+    Param("epochs", "epochs over the source faces; the learning rate decays linearly over the second half", 3, 100,
+          int, low=1),
+    Param("lr_g", "generator learning rate (paper: 0.0002)", 5e-4, 2e-4, float, low=1e-6, high=1),
+    Param("lr_d", "discriminator learning rate (paper: 0.0001)", 2.5e-4, 1e-4, float, low=1e-6, high=1),
+    Param("critic_steps", "Wasserstein critic steps per generator step", 2, 5, int, low=1),
+    Param("judge_F", "capacity of the judge (paper 000's CNN, class-weighted) that scores translations", 0.125, 1.0,
+          float, low=0.01, high=4),
+    Param("clf_F", "capacity of Part B's Simple classifier (1 = paper 001's 5.9 M parameters)", 0.25, 1.0, float,
+          low=0.01, high=4),
+    Param("clf_epochs", "epochs of the judge and of each Part B classifier", 5, 30, int, low=1),
+    Param("gan_F", "capacity of Part B's DCGAN and WGAN-GP on neutral faces", 0.25, 1.0, float, low=0.01, high=4),
+    Param("gan_epochs", "epochs of Part B's GANs", 10, 50, int, low=1),
+    Param("n_generate", "faces Part B generates before filtering", 600, 5000, int, low=10),
+    Param("confidence", "Part B keeps faces the classifier calls neutral with at least this probability", 0.6, 0.8,
+          float, low=0, high=1),
+    Param("seeds", "seeds of the Part B classifier comparison", 2, 3, int, low=1),
+    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
+          choices=("auto", "cuda", "mps", "cpu")),
+    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
+          nullable=True),
+)
+
+
+def load(P) -> tuple[ImageSet, ImageSet]:
+    """(train, test): FER2013's Training and PrivateTest (paper 001's 3,589 test faces), or the stand-in."""
+    if P.data_dir is not None:
+        from labkit.data.fer2013 import load_fer2013
+
+        return load_fer2013(P.data_dir, "Training"), load_fer2013(P.data_dir, "PrivateTest", quiet=True)
+    from labkit.data.fer_standin import make_fer_standin
+
+    return (make_fer_standin(P.n_standin, seed=0),
+            make_fer_standin(P.n_standin_test, seed=2, quiet=True))
+
+
+def faces_of(s: ImageSet, name: str) -> torch.Tensor:
+    if name not in s.classes:
+        raise ValueError(f"unknown expression {name!r}; the classes are {s.classes}")
+    return s.of_class(s.classes.index(name))
+
+
+def train_cyclegan(A: torch.Tensor, B: torch.Tensor, variant: str, *, name: str, F: float, blocks: int, batch: int,
+                   epochs: int, lr_g: float, lr_d: float, critic_steps: int = 5, fixed: torch.Tensor | None = None,
+                   seed: int = 0, device="auto", run_root=None) -> CycleGANTrainer:
+    """One CycleGAN variant between faces ``A`` and ``B``:
+
+    - ``"CycleGAN"``: least squares, pixel cycle loss, one learning rate (``lr_g``) for all;
+    - ``"weighted cycle"``: paper 001's tricks: its weighted cycle loss, ``lr_g`` / ``lr_d``,
+      real label 0.9, train-time flips and zoom;
+    - ``"Wasserstein"``: critics with gradient penalty (λ 10), ``critic_steps`` per generator step,
+      ``lr_g`` / ``lr_d``, pixel cycle loss.
+
+    Every variant: 6-block ResNet generators, PatchGAN discriminators, cycle λ 10, identity 0.5,
+    a pool of 50 fakes, Adam β1 0.5, learning rate decaying linearly over the second half."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {list(VARIANTS)}; got {variant!r}")
+    c = A.shape[1]
+    config = {"variant": variant, "F": F, "blocks": blocks, "batch": batch, "epochs": epochs, "lr_g": lr_g, "lr_d": lr_d,
+              "critic_steps": critic_steps if variant == "Wasserstein" else 1, "seed": seed,
+              "A": ImageSet(A, torch.zeros(len(A), dtype=torch.long), ["A"]).fingerprint(),
+              "B": ImageSet(B, torch.zeros(len(B), dtype=torch.long), ["B"]).fingerprint()}
+    seed_everything(seed)
+    nets = (ResnetGenerator(c, F, blocks), ResnetGenerator(c, F, blocks), PatchDiscriminator(c, F), PatchDiscriminator(c, F))
+    opts: dict[str, Any] = {"loss": LSGANLoss(), "lr_g": lr_g, "lr_d": lr_g}
+    if variant == "weighted cycle":
+        opts = {"loss": LSGANLoss(real_target=0.9), "lr_g": lr_g, "lr_d": lr_d, "weighted_cycle": True,
+                "augment": ClassicAugment(flip=0.5, zoom=0.1, shear=0.0, generator=torch.Generator().manual_seed(seed))}
+    elif variant == "Wasserstein":
+        opts = {"loss": WGANGPLoss(10.0), "lr_g": lr_g, "lr_d": lr_d, "d_steps": critic_steps}
+    t = CycleGANTrainer(*nets, B, epochs=epochs, fixed=fixed, seed=seed, device=device, name=name, config=config,
+                        snapshot_every=max(1, epochs // 25), checkpoint_dir=run_dir(run_root, name, config), **opts)
+    t.fit(BatchSource(A, batch_size=min(batch, len(A))), epochs)
+    return t
+
+
+def evaluate_transfer(t: CycleGANTrainer, source: torch.Tensor, target_real: torch.Tensor, target: int,
+                      judge: torch.nn.Module) -> dict[str, Any]:
+    """What the slides only show, measured on held-out ``source`` faces: how often the judge
+    calls the translation the target expression, how much of the person stays (SSIM between
+    input and translation; L1 error of the cycle's reconstruction), and FID of the translations
+    to real target faces on the judge's features at N = min(sources, targets)."""
+    fake, rec = t.translate(source)
+    n = min(len(fake), len(target_real))
+    labels = torch.full((len(fake),), target, dtype=torch.long)
+    return {
+        "recognised as target": classifier_score(judge, fake, labels).accuracy,
+        "SSIM input → output": float(ssim(source, fake).mean()),
+        "cycle L1 error": float((rec - source).abs().mean()),
+        "FID to real target ↓": FID(judge, target_real[:n], name="FER judge").score(fake[:n]).value,
+        "N": n,
+        "training seconds": t.seconds,
+    }
+
+
+def transfer_table(runs: dict[str, CycleGANTrainer], source: torch.Tensor, target_real: torch.Tensor, target: int,
+                   judge, untouched: bool = True):
+    """One row per variant, and (``untouched``) the source faces themselves as the do-nothing
+    baseline a translation must beat."""
+    import pandas as pd
+
+    rows = {name: evaluate_transfer(t, source, target_real, target, judge) for name, t in runs.items()}
+    if untouched:
+        n = min(len(source), len(target_real))
+        rows["(no translation)"] = {
+            "recognised as target": classifier_score(judge, source, torch.full((len(source),), target)).accuracy,
+            "SSIM input → output": 1.0, "cycle L1 error": 0.0,
+            "FID to real target ↓": FID(judge, target_real[:n], name="FER judge").score(source[:n]).value,
+            "N": n, "training seconds": 0.0}
+    return pd.DataFrame(rows).T
+
+
+# --- Part B -------------------------------------------------------------------------------
+
+def train_fake_gans(neutral: ImageSet, *, F: float, epochs: int, batch: int = 64, seed: int = 0, device="auto",
+                    run_root=None) -> dict[str, GANTrainer]:
+    """Paper 001's "fake GAN" on neutral faces: the DCGAN for 1×48×48 (transposed convolutions with
+    batch norm and ReLU; a convolutional discriminator with batch norm, leaky ReLU and a sigmoid)
+    with BCE, and its WGAN-GP twin (the same networks, a critic without the sigmoid, 5 critic steps)."""
+    def build():
+        return RadfordGenerator(channels=1, size=48, F=F), RadfordDiscriminator(channels=1, size=48, F=F)
+
+    common = dict(epochs=epochs, batch=batch, n_fixed=36, seed=seed, device=device, run_root=run_root)
+    return {
+        "DCGAN": fit_gan(neutral, build, name="fake-dcgan", config={"model": "radford48", "F": F, "loss": "bce"},
+                         lr=2e-4 * 5, loss=BCELoss(), **common),
+        "WGAN-GP": fit_gan(neutral, build, name="fake-wgan-gp", config={"model": "radford48", "F": F, "loss": "wgan-gp"},
+                           lr=2e-4, loss=WGANGPLoss(10.0), d_steps=5, **common),
+    }
+
+
+def face_check(fake: torch.Tensor, real: torch.Tensor, judge: torch.nn.Module, quantile: float = 0.95) -> torch.Tensor:
+    """A stand-in for the paper's face detector, which needs a download: an image passes when its
+    contrast is within the real faces' range (no blank or washed-out images) and its nearest real
+    face in the judge's feature space is no farther than the ``quantile`` of real faces' own
+    nearest-neighbour distances (it looks like *some* face to a face classifier)."""
+    std_real = real.flatten(1).std(1)
+    lo, hi = torch.quantile(std_real, 0.02), torch.quantile(std_real, 0.98)
+    s = fake.flatten(1).std(1)
+    contrast = (s >= lo) & (s <= hi)
+    fr = predict(judge, real, features=True)
+    ff = predict(judge, fake, features=True)
+    d_rr = torch.cdist(fr, fr)
+    d_rr.fill_diagonal_(float("inf"))
+    limit = torch.quantile(d_rr.min(1).values, quantile)
+    near = torch.cdist(ff, fr).min(1).values <= limit
+    return contrast & near
+
+
+def filter_neutral(fake: torch.Tensor, real: torch.Tensor, judge: torch.nn.Module, neutral: int, confidence: float):
+    """The paper's pipeline after generation: keep faces that pass :func:`face_check`, then those
+    the classifier calls neutral with probability ≥ ``confidence``. Returns (kept mask, table of
+    counts at each stage, neutral probabilities)."""
+    face = face_check(fake, real, judge)
+    p = torch.softmax(predict(judge, fake), 1)[:, neutral]
+    kept = face & (p >= confidence)
+    counts = {"generated": len(fake), "pass the face check": int(face.sum()), f"and neutral with p ≥ {confidence}": int(kept.sum())}
+    return kept, counts, p
+
+
+def similarity(kept: torch.Tensor, real: torch.Tensor, held_out: torch.Tensor) -> dict[str, float]:
+    """SSIM of kept images to their most similar real training face, beside the same for held-out
+    real faces (what 'a new face of the same kind' scores)."""
+    a = nearest_ssim(kept, real) if len(kept) else torch.empty(0)
+    b = nearest_ssim(held_out, real)
+    return {"kept: median nearest SSIM": float(a.median()) if len(a) else float("nan"),
+            "kept: share above 0.9 (near copies)": float((a > 0.9).float().mean()) if len(a) else float("nan"),
+            "held-out real: median nearest SSIM": float(b.median())}
+
+
+def retrain(train: ImageSet, test: ImageSet, synthetic: torch.Tensor, neutral: int, seeds: int, *, F: float,
+            epochs: int, device="auto", run_root=None):
+    """The "Simple" classifier with and without the kept synthetic neutral faces, over ``seeds``:
+    per-class test accuracies (rows: seed × condition) and the overall accuracy."""
+    import pandas as pd
+
+    extra = ImageSet(synthetic, torch.full((len(synthetic),), neutral, dtype=torch.long), list(train.classes), "synthetic neutral")
+    sets = {"baseline": train, "+ synthetic neutral": concat(train, extra, source=f"{train.source} + {len(extra)} synthetic neutral")}
+    rows = []
+    for seed in range(seeds):
+        for cond, data in sets.items():
+            t = train_classifier(data, test, arch="simple", F=F, epochs=epochs, batch=64, lr=1e-3, seed=seed,
+                                 validate=False, device=device, run_root=run_root)
+            s = classifier_score(t.model, test.x, test.y)
+            rows.append({"seed": seed, "condition": cond, "overall": s.accuracy,
+                         **{c: s.per_class[i] for i, c in enumerate(test.classes)}})
+    return pd.DataFrame(rows)
+
+
+def per_class_vs_paper(results, classes: Sequence[str]):
+    """Mean per-class accuracy of each condition beside paper 001's table (baseline and with
+    synthetic data)."""
+    import pandas as pd
+
+    mean = results.drop(columns="seed").groupby("condition").mean().T
+    spread = results.drop(columns="seed").groupby("condition").std().T
+    counts = PAPER_001["test_counts"]
+    paper_base = [h / n for h, n in zip(PAPER_001["simple_hits"], counts)]
+    paper_syn = [h / n for h, n in zip(PAPER_001["simple_hits_synthetic"], counts)]
+    out = pd.DataFrame({
+        "paper: baseline": [PAPER_001["simple_acc"]] + paper_base,
+        "paper: + synthetic": [PAPER_001["simple_acc_synthetic"]] + paper_syn,
+    }, index=["overall"] + list(classes))
+    for cond in mean.columns:
+        out[f"this run: {cond}"] = [f"{100 * m:.1f} ± {100 * s:.1f}" for m, s in zip(mean[cond], spread[cond].fillna(0))]
+    return out

@@ -1,0 +1,173 @@
+"""CycleGAN training (Zhu et al. 2017) with paper 001's options.
+
+Two generators (``G``: A → B, ``F``: B → A) and two discriminators (``D_A``, ``D_B``). Per step:
+
+- the discriminators (critics) learn on real images and on generated ones drawn from a pool of
+  the last 50 fakes (:class:`ImagePool`); with the Wasserstein loss they take ``d_steps`` steps
+  on fresh batches per generator step and pay a gradient penalty;
+- the generators learn from the adversarial loss, the cycle loss (pixel L1, or paper 001's
+  :func:`~labkit.losses.weighted_cycle_loss` with γ rising linearly from 0 to 1 over the epochs)
+  weighted by ``lambda_cyc`` (10), and the identity loss weighted by ``lambda_id · lambda_cyc``.
+
+Adam with β1 = 0.5; learning rates ``lr_g`` and ``lr_d`` (paper 001: 0.0002 and 0.0001) held for the
+first ``decay_from`` share of the epochs, then decayed linearly to 0 by the last. ``augment`` is
+applied to the real images of both domains (paper 001's train-time augmentation). Domain B is
+drawn at random each step, so the two sets need not be the same size.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+from torchvision.utils import make_grid
+
+from labkit.losses import LSGANLoss, weighted_cycle_loss
+from labkit.train.core import Trainer
+from labkit.train.gan import to_uint8
+
+
+class ImagePool:
+    """Shrivastava et al.'s history of generated images: until ``size`` images are stored each
+    new one is stored and returned; then each new image is, with probability ½, returned as is,
+    or stored in place of a random old one, which is returned instead."""
+
+    def __init__(self, size: int = 50, generator: torch.Generator | None = None):
+        if size < 0:
+            raise ValueError(f"pool size must be >= 0; got {size}")
+        self.size, self.generator, self.images = size, generator, []
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        if self.size == 0:
+            return batch
+        out = []
+        for img in batch.detach():
+            if len(self.images) < self.size:
+                self.images.append(img.clone())
+                out.append(img)
+            elif torch.rand(1, generator=self.generator).item() < 0.5:
+                i = int(torch.randint(len(self.images), (1,), generator=self.generator))
+                out.append(self.images[i].clone())
+                self.images[i] = img.clone()
+            else:
+                out.append(img)
+        return torch.stack(out)
+
+    def state(self) -> torch.Tensor:
+        return torch.stack(self.images).cpu() if self.images else torch.empty(0)
+
+    def load(self, images: torch.Tensor, device) -> None:
+        self.images = [im.to(device) for im in images]
+
+
+class CycleGANTrainer(Trainer):
+    def __init__(self, G: nn.Module, F: nn.Module, D_A: nn.Module, D_B: nn.Module, B: torch.Tensor, *, epochs: int,
+                 loss=None, lambda_cyc: float = 10.0, lambda_id: float = 0.5, weighted_cycle: bool = False,
+                 lr_g: float = 2e-4, lr_d: float = 1e-4, decay_from: float = 0.5, d_steps: int = 1, pool: int = 50,
+                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None, fixed: torch.Tensor | None = None,
+                 **core):
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1 (the learning-rate and gamma schedules need it); got {epochs}")
+        if not 0 <= decay_from <= 1:
+            raise ValueError(f"decay_from must be a share of the epochs in [0, 1]; got {decay_from}")
+        opt_g = torch.optim.Adam(list(G.parameters()) + list(F.parameters()), lr=lr_g, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(list(D_A.parameters()) + list(D_B.parameters()), lr=lr_d, betas=(0.5, 0.999))
+        super().__init__({"G": G, "F": F, "D_A": D_A, "D_B": D_B}, {"G": opt_g, "D": opt_d}, **core)
+        self.G, self.F, self.D_A, self.D_B = (self.models[k] for k in ("G", "F", "D_A", "D_B"))
+        self.B = B.to(self.device)
+        self.loss = loss or LSGANLoss()
+        self.total_epochs, self.decay_from = epochs, decay_from
+        self.lambda_cyc, self.lambda_id, self.weighted_cycle, self.d_steps = lambda_cyc, lambda_id, weighted_cycle, d_steps
+        self.base_lr = {"G": lr_g, "D": lr_d}
+        self.pool_A, self.pool_B = ImagePool(pool, self.gen), ImagePool(pool, self.gen)
+        self.augment = augment or (lambda x: x)
+        self.fixed = fixed
+
+    # --- schedules (functions of the epoch, so a resumed run continues them exactly) ---
+    def gamma(self) -> float:
+        """γ of the weighted cycle loss in the current epoch: 0 in the first, 1 in the last."""
+        return min(1.0, self.epoch / max(1, self.total_epochs - 1))
+
+    def lr_factor(self) -> float:
+        """1 until ``decay_from`` of the epochs, then linearly down to 0 after the last."""
+        start = int(self.decay_from * self.total_epochs)
+        if self.epoch < start:
+            return 1.0
+        return max(0.0, 1.0 - (self.epoch - start) / max(1, self.total_epochs - start))
+
+    def _random(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        return x[torch.randint(len(x), (n,), generator=self.gen).to(x.device)]
+
+    def _cycle(self, real, recovered, D, gamma):
+        if self.weighted_cycle:
+            return weighted_cycle_loss(real, recovered, D, gamma)
+        return (recovered - real).abs().mean()
+
+    def train_step(self, batch):
+        (a,) = batch
+        n = len(a)
+        for name, opt in self.optimizers.items():
+            for group in opt.param_groups:
+                group["lr"] = self.base_lr[name] * self.lr_factor()
+        b = self._random(self.B, n)
+        a, b = self.augment(a), self.augment(b)
+        opt_g, opt_d = self.optimizers["G"], self.optimizers["D"]
+        # discriminators / critics: the first step on this batch, further ones on fresh draws
+        for k in range(self.d_steps):
+            ra, rb = (a, b) if k == 0 else (self.augment(self._random(batch[0], n)), self.augment(self._random(self.B, n)))
+            with torch.no_grad():
+                fake_b, fake_a = self.pool_B(self.G(ra)), self.pool_A(self.F(rb))
+            out_a_real, out_a_fake = self.D_A(ra), self.D_A(fake_a)
+            out_b_real, out_b_fake = self.D_B(rb), self.D_B(fake_b)
+            loss_d = self.loss.d_loss(out_a_real, out_a_fake) + self.loss.d_loss(out_b_real, out_b_fake)
+            penalty = self.loss.penalty(self.D_A, ra, fake_a) + self.loss.penalty(self.D_B, rb, fake_b)
+            opt_d.zero_grad(set_to_none=True)
+            (loss_d + penalty).backward()
+            opt_d.step()
+        # generators
+        fake_b, fake_a = self.G(a), self.F(b)
+        adv = self.loss.g_loss(self.D_B(fake_b)) + self.loss.g_loss(self.D_A(fake_a))
+        gamma = self.gamma()
+        cyc = self._cycle(a, self.F(fake_b), self.D_A, gamma) + self._cycle(b, self.G(fake_a), self.D_B, gamma)
+        idt = ((self.F(a) - a).abs().mean() + (self.G(b) - b).abs().mean()) if self.lambda_id else torch.zeros(())
+        loss_g = adv + self.lambda_cyc * cyc + self.lambda_cyc * self.lambda_id * idt
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        stats = {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "adv": adv.detach(), "cycle": cyc.detach(),
+                 "identity": idt.detach(), "d_real": self.loss.prob(out_b_real).mean().detach(),
+                 "d_fake": self.loss.prob(out_b_fake).mean().detach()}
+        if torch.is_tensor(penalty):
+            stats["penalty"] = penalty.detach()
+        return stats
+
+    @torch.no_grad()
+    def translate(self, x: torch.Tensor, direction: str = "AB", batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+        """(translated, recovered) for images ``x`` of domain A (``"AB"``) or B (``"BA"``), on the
+        CPU, with the generators in evaluation mode."""
+        if direction not in ("AB", "BA"):
+            raise ValueError(f"direction must be 'AB' or 'BA'; got {direction!r}")
+        there, back = (self.G, self.F) if direction == "AB" else (self.F, self.G)
+        was = there.training, back.training
+        there.eval(); back.eval()
+        outs, recs = [], []
+        for i in range(0, len(x), batch_size):
+            t = there(x[i : i + batch_size].to(self.device))
+            outs.append(t.float().cpu())
+            recs.append(back(t).float().cpu())
+        there.train(was[0]); back.train(was[1])
+        return torch.cat(outs), torch.cat(recs)
+
+    def snapshot(self):
+        if self.fixed is None:
+            return None
+        fake, rec = self.translate(self.fixed)
+        rows = torch.stack([self.fixed.cpu(), fake, rec], 1).flatten(0, 1)  # real, translated, recovered
+        return to_uint8(make_grid(rows, nrow=3 * min(4, len(self.fixed)), padding=2, pad_value=-1))
+
+    def extra_state(self):
+        return {"pool_A": self.pool_A.state(), "pool_B": self.pool_B.state()}
+
+    def load_extra_state(self, state):
+        self.pool_A.load(state["pool_A"], self.device)
+        self.pool_B.load(state["pool_B"], self.device)
