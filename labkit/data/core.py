@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
 
 import torch
 
@@ -11,6 +13,46 @@ import torch
 def announce(line: str) -> None:
     """Print the one visible line that says which data a chapter is using."""
     print(f"[labkit data] {line}", flush=True)
+
+
+def tensor_fingerprint(*tensors: torch.Tensor) -> str:
+    """A short hash of the tensors' contents (in order): equal fingerprints, equal data."""
+    h = hashlib.sha1()
+    for t in tensors:
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
+def cache_dir() -> Path:
+    """Where parsed datasets are cached: ``$LABKIT_CACHE`` or ``~/.cache/labkit``."""
+    return Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit"))
+
+
+def files_key(header: str, files: Iterable[Path], tags: Iterable[object] | None = None) -> str:
+    """A cache key for data parsed from ``files``: their names, sizes and modification times
+    (and a tag per file, e.g. its label), after ``header`` (the source and any settings), so a
+    changed source is parsed again."""
+    h = hashlib.sha1(header.encode())
+    tags = list(tags) if tags is not None else None
+    for i, f in enumerate(files):
+        st = f.stat()
+        tag = f"|{tags[i]}" if tags is not None else ""
+        h.update(f"{f}{tag}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def cached(name: str, key: str, build: Callable[[], dict[str, torch.Tensor]], use_cache: bool = True) -> dict[str, torch.Tensor]:
+    """The tensors ``build()`` returns, read from ``cache_dir()/<name>-<key>.pt`` when it exists
+    (``weights_only``) and written there atomically otherwise."""
+    from labkit.train.core import atomic_save
+
+    path = cache_dir() / f"{name}-{key}.pt"
+    if use_cache and path.exists():
+        return torch.load(path, map_location="cpu", weights_only=True)
+    state = build()
+    if use_cache:
+        atomic_save(state, path)
+    return state
 
 
 @dataclass
@@ -42,10 +84,7 @@ class ImageSet:
     def fingerprint(self) -> str:
         """A short hash of the images and labels: two sets with one fingerprint hold the same data
         (run folders use it, so a classifier trained on other images never resumes this one)."""
-        h = hashlib.sha1()
-        h.update(self.y.numpy().tobytes())
-        h.update(self.x.contiguous().numpy().tobytes())
-        return h.hexdigest()[:12]
+        return tensor_fingerprint(self.y, self.x)
 
     def counts(self) -> list[int]:
         return torch.bincount(self.y, minlength=len(self.classes)).tolist()

@@ -15,24 +15,18 @@ changed source is parsed again.
 from __future__ import annotations
 
 import csv
-import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from labkit.data.core import ImageSet, announce
+from labkit.data.core import ImageSet, announce, cached, files_key
 
 CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral"]
 SPLITS = ("Training", "PublicTest", "PrivateTest", "Test")
 # class sizes of the whole set (all three splits), for reference in plots and tests
 COUNTS = [4953, 547, 5121, 8989, 6077, 4002, 6198]
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit"))
 
 
 def _split_of(name: str, folder: str) -> str:
@@ -120,19 +114,9 @@ def _read_folder(files: list[tuple[Path, str, int]]) -> tuple[np.ndarray, np.nda
     return images, np.array([lab for _, _, lab in files]), [s for _, s, _ in files]
 
 
-def _fingerprint(path: Path, files: list[tuple[Path, str, int]] | None) -> str:
-    h = hashlib.sha1(str(path.resolve()).encode())
-    for f in [path] if files is None else [f for f, _, _ in files]:
-        st = f.stat()
-        h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
-
-
 def read_fer2013(path: str | Path, use_cache: bool = True) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """All of FER2013 at ``path`` (the CSV file or the folder): uint8 images (N, 48, 48),
     labels (N,), and each image's split."""
-    from labkit.train.core import atomic_save
-
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(
@@ -141,16 +125,15 @@ def read_fer2013(path: str | Path, use_cache: bool = True) -> tuple[torch.Tensor
             f"or use data_dir=None for the embedded stand-in."
         )
     files = None if path.is_file() else _folder_files(path)
-    cache = cache_dir() / f"fer2013-{_fingerprint(path, files)}.pt"
-    if use_cache and cache.exists():
-        state = torch.load(cache, map_location="cpu", weights_only=True)
-        return state["x"], state["y"], [SPLITS[i] for i in state["split"].tolist()]
-    images, labels, usage = _read_csv(path) if files is None else _read_folder(files)
-    x, y = torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
-    split = torch.tensor([SPLITS.index(u) for u in usage], dtype=torch.uint8)
-    if use_cache:
-        atomic_save({"x": x, "y": y, "split": split}, cache)
-    return x, y, usage
+
+    def parse():
+        images, labels, usage = _read_csv(path) if files is None else _read_folder(files)
+        return {"x": torch.from_numpy(images), "y": torch.from_numpy(labels.astype(np.int64)),
+                "split": torch.tensor([SPLITS.index(u) for u in usage], dtype=torch.uint8)}
+
+    key = files_key(str(path.resolve()), [path] if files is None else [f for f, _, _ in files])
+    state = cached("fer2013", key, parse, use_cache)
+    return state["x"], state["y"], [SPLITS[i] for i in state["split"].tolist()]
 
 
 def load_fer2013(path: str | Path, split: str = "Training", quiet: bool = False, use_cache: bool = True) -> ImageSet:

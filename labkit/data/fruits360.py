@@ -15,15 +15,13 @@ times and the requested size, so a changed copy is read again.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from labkit.data.core import ImageSet, announce
-from labkit.data.fer2013 import cache_dir
+from labkit.data.core import ImageSet, announce, cached, files_key
 
 FRUITS = ["Apple", "Banana", "Grape", "Tomato"]
 SPLITS = ("Training", "Test")
@@ -89,14 +87,6 @@ def _files(split_dir: Path, chosen: Sequence[str]) -> list[tuple[Path, int]]:
     return out
 
 
-def _key(files: list[tuple[Path, int]], size: int) -> str:
-    h = hashlib.sha1(f"fruits360|{size}".encode())
-    for f, v in files:
-        st = f.stat()
-        h.update(f"{f.resolve()}|{v}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
-
-
 def _read(files: list[tuple[Path, int]], size: int) -> torch.Tensor:
     from PIL import Image, UnidentifiedImageError
 
@@ -124,8 +114,6 @@ def load_fruits360(root: str | Path, split: str = "Training", fruits: Sequence[s
     ``fruits``: the fruits to read (default paper 002's Apple, Banana, Grape, Tomato: every class
     whose first word is one of them); ``classes``: exact class names instead. ``group``: label by
     fruit (paper 002) or by variety. ``size``: resize from 100×100 (bicubic) when smaller."""
-    from labkit.train.core import atomic_save
-
     root = Path(root).expanduser()
     if not 8 <= size <= SIDE:
         raise ValueError(f"size must be in [8, {SIDE}] (Fruits-360 images are {SIDE}x{SIDE}); got {size}")
@@ -133,13 +121,8 @@ def load_fruits360(root: str | Path, split: str = "Training", fruits: Sequence[s
     names = class_names(root, split)
     chosen = select_classes(names, fruits, classes)
     files = _files(split_dir, chosen)
-    cache = cache_dir() / f"fruits360-{_key(files, size)}.pt"
-    if use_cache and cache.exists():
-        x = torch.load(cache, map_location="cpu", weights_only=True)["x"]
-    else:
-        x = _read(files, size)
-        if use_cache:
-            atomic_save({"x": x}, cache)
+    key = files_key(f"{root.resolve()}|{size}", [f for f, _ in files], [v for _, v in files])
+    x = cached("fruits360", key, lambda: {"x": _read(files, size)}, use_cache)["x"]
     variety = torch.tensor([v for _, v in files], dtype=torch.long)
     if group:
         labels = sorted({fruit_of(c) for c in chosen}, key=lambda f: (FRUITS + [f]).index(f))

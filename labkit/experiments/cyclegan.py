@@ -8,12 +8,13 @@ from typing import Any, Sequence
 import torch
 
 from labkit.augment import ClassicAugment
-from labkit.data.core import ImageSet, concat  # noqa: F401  (the chapter uses ch.ImageSet)
+from labkit.data.core import ImageSet, concat, tensor_fingerprint
 from labkit.data.fer2013 import CLASSES
-from labkit.experiments.common import fit_gan
+from labkit.experiments.common import fit_gan, one_class  # noqa: F401  (one_class: the chapter uses ch.one_class)
 from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.experiments.fer import PAPER_001, train_classifier
-from labkit.losses import BCELoss, LSGANLoss, WGANGPLoss
+from labkit.experiments.radford import train_dcgan
+from labkit.losses import LSGANLoss, WGANGPLoss
 from labkit.metrics import FID, classifier_score, nearest_ssim, ssim
 from labkit.models import PatchDiscriminator, RadfordDiscriminator, RadfordGenerator, ResnetGenerator
 from labkit.params import Param, Spec
@@ -106,8 +107,7 @@ def train_cyclegan(A: torch.Tensor, B: torch.Tensor, variant: str, *, name: str,
     c = A.shape[1]
     config = {"variant": variant, "F": F, "blocks": blocks, "batch": batch, "epochs": epochs, "lr_g": lr_g, "lr_d": lr_d,
               "critic_steps": critic_steps if variant == "Wasserstein" else 1, "seed": seed,
-              "A": ImageSet(A, torch.zeros(len(A), dtype=torch.long), ["A"]).fingerprint(),
-              "B": ImageSet(B, torch.zeros(len(B), dtype=torch.long), ["B"]).fingerprint()}
+              "A": tensor_fingerprint(A), "B": tensor_fingerprint(B)}
     seed_everything(seed)
     nets = (ResnetGenerator(c, F, blocks), ResnetGenerator(c, F, blocks), PatchDiscriminator(c, F), PatchDiscriminator(c, F))
     opts: dict[str, Any] = {"loss": LSGANLoss(), "lr_g": lr_g, "lr_d": lr_g}
@@ -122,6 +122,19 @@ def train_cyclegan(A: torch.Tensor, B: torch.Tensor, variant: str, *, name: str,
     return t
 
 
+def _transfer_row(source: torch.Tensor, out: torch.Tensor, rec: torch.Tensor, target_real: torch.Tensor, target: int,
+                  judge: torch.nn.Module, seconds: float) -> dict[str, Any]:
+    n = min(len(out), len(target_real))
+    return {
+        "recognised as target": classifier_score(judge, out, torch.full((len(out),), target, dtype=torch.long)).accuracy,
+        "SSIM input → output": float(ssim(source, out).mean()),
+        "cycle L1 error": float((rec - source).abs().mean()),
+        "FID to real target ↓": FID(judge, target_real[:n], name="FER judge").score(out[:n]).value,
+        "N": n,
+        "training seconds": seconds,
+    }
+
+
 def evaluate_transfer(t: CycleGANTrainer, source: torch.Tensor, target_real: torch.Tensor, target: int,
                       judge: torch.nn.Module) -> dict[str, Any]:
     """What the slides only show, measured on held-out ``source`` faces: how often the judge
@@ -129,16 +142,7 @@ def evaluate_transfer(t: CycleGANTrainer, source: torch.Tensor, target_real: tor
     input and translation; L1 error of the cycle's reconstruction), and FID of the translations
     to real target faces on the judge's features at N = min(sources, targets)."""
     fake, rec = t.translate(source)
-    n = min(len(fake), len(target_real))
-    labels = torch.full((len(fake),), target, dtype=torch.long)
-    return {
-        "recognised as target": classifier_score(judge, fake, labels).accuracy,
-        "SSIM input → output": float(ssim(source, fake).mean()),
-        "cycle L1 error": float((rec - source).abs().mean()),
-        "FID to real target ↓": FID(judge, target_real[:n], name="FER judge").score(fake[:n]).value,
-        "N": n,
-        "training seconds": t.seconds,
-    }
+    return _transfer_row(source, fake, rec, target_real, target, judge, t.seconds)
 
 
 def transfer_table(runs: dict[str, CycleGANTrainer], source: torch.Tensor, target_real: torch.Tensor, target: int,
@@ -149,12 +153,7 @@ def transfer_table(runs: dict[str, CycleGANTrainer], source: torch.Tensor, targe
 
     rows = {name: evaluate_transfer(t, source, target_real, target, judge) for name, t in runs.items()}
     if untouched:
-        n = min(len(source), len(target_real))
-        rows["(no translation)"] = {
-            "recognised as target": classifier_score(judge, source, torch.full((len(source),), target)).accuracy,
-            "SSIM input → output": 1.0, "cycle L1 error": 0.0,
-            "FID to real target ↓": FID(judge, target_real[:n], name="FER judge").score(source[:n]).value,
-            "N": n, "training seconds": 0.0}
+        rows["(no translation)"] = _transfer_row(source, source, source, target_real, target, judge, 0.0)
     return pd.DataFrame(rows).T
 
 
@@ -168,12 +167,11 @@ def train_fake_gans(neutral: ImageSet, *, F: float, epochs: int, batch: int = 64
     def build():
         return RadfordGenerator(channels=1, size=48, F=F), RadfordDiscriminator(channels=1, size=48, F=F)
 
-    common = dict(epochs=epochs, batch=batch, n_fixed=36, seed=seed, device=device, run_root=run_root)
+    common = dict(epochs=epochs, batch=batch, seed=seed, device=device, run_root=run_root)
     return {
-        "DCGAN": fit_gan(neutral, build, name="fake-dcgan", config={"model": "radford48", "F": F, "loss": "bce"},
-                         lr=2e-4 * 5, loss=BCELoss(), **common),
+        "DCGAN": train_dcgan(neutral, name="fake-dcgan", F=F, lr=1e-3, **common),
         "WGAN-GP": fit_gan(neutral, build, name="fake-wgan-gp", config={"model": "radford48", "F": F, "loss": "wgan-gp"},
-                           lr=2e-4, loss=WGANGPLoss(10.0), d_steps=5, **common),
+                           lr=2e-4, loss=WGANGPLoss(10.0), d_steps=5, n_fixed=36, **common),
     }
 
 

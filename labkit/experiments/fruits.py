@@ -296,17 +296,3 @@ def inception_judge(weights: str | None, device="auto"):
     from labkit.runtime import pick_device
 
     return InceptionV3(weights).to(pick_device(device))
-
-
-def summary_rows(table, P) -> list[tuple[str, Any, Any]]:
-    """Rows for the closing "paper reported | this run" table."""
-    rows = [("data", f"Fruits-360, {PAPER_NOTES['resolution']}", "see the first cell's line"),
-            ("epochs per fruit", PAPER_NOTES["epochs"], P.epochs), ("augmentation", PAPER_NOTES["augmentation"], P.policy)]
-    for fruit in table.index.get_level_values(0).unique():
-        sub = table.loc[fruit]
-        for feats, r in sub.iterrows():
-            p = PAPER.get(fruit, ("—", "—", "—"))
-            rows.append((f"{fruit}: IS ({feats}, N={r['N']})", f"{p[0]} ± {p[1]} (Inception-v3)", f"{r['IS']:.3f} ± {r['IS std']:.3f}"))
-            rows.append((f"{fruit}: FID ({feats}, N={r['N']})", f"{p[2]} (Inception-v3)", f"{r['FID ↓']:.1f}"))
-    return rows
-

@@ -52,19 +52,16 @@ class InceptionV3(nn.Module):
 
         net = inception_v3(weights=None, aux_logits=True, init_weights=False)
         if str(weights) == "download":
-            state = Inception_V3_Weights.IMAGENET1K_V1.get_state_dict(progress=True)
+            net.load_state_dict(Inception_V3_Weights.IMAGENET1K_V1.get_state_dict(progress=True))
         else:
             path = Path(weights).expanduser()
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: no Inception-v3 weights file (a state dict of torchvision's "
                                         f"inception_v3, e.g. inception_v3_google-0cc3c7bd.pth); or use 'download'")
             try:
-                state = torch.load(path, map_location="cpu", weights_only=True)
-                net.load_state_dict(state)
+                net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
             except Exception as err:  # noqa: BLE001 - name the file and what was expected
                 raise ValueError(f"{path}: not a state dict of torchvision's inception_v3 ({err})") from err
-        if str(weights) == "download":
-            net.load_state_dict(state)
         self.fc, net.fc = net.fc, nn.Identity()
         self.net = net.eval()
         self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1))
