@@ -145,3 +145,44 @@ def test_part_b_filter_keeps_confident_faces():
     kept, counts, p = ch.filter_neutral(fake, real, Judge(), neutral=1, confidence=0.9)
     assert kept.tolist() == [True] * 5 + [False] * 8
     assert counts["generated"] == 13 and counts["and neutral with p ≥ 0.9"] == 5
+
+
+def test_extra_critic_steps_draw_from_all_of_domain_a():
+    """With several critic steps, the steps after the first see fresh images of A, not the
+    generator step's batch again."""
+    from labkit.losses import WGANGPLoss
+    from labkit.train import BatchSource
+
+    A = torch.arange(40, dtype=torch.float32).view(40, 1, 1, 1).expand(40, 1, 8, 8).clone() / 40
+    B = torch.zeros(10, 1, 8, 8)
+    seen = []
+
+    class Spy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            return self.w * x.flatten(1).mean(1)
+
+        def features(self, x):
+            return x
+
+    class SpyA(Spy):
+        def forward(self, x):
+            if x.requires_grad is False:
+                seen.append(x[:, 0, 0, 0].clone())
+            return super().forward(x)
+
+    G = nn.Sequential(nn.Conv2d(1, 1, 1))
+    F = nn.Sequential(nn.Conv2d(1, 1, 1))
+    t = CycleGANTrainer(G, F, SpyA(), Spy(), B, epochs=1, loss=WGANGPLoss(10.0), d_steps=4, pool=0, lambda_id=0,
+                        device="cpu")
+    t.fit(BatchSource(A, batch_size=4), 1)
+    real_a = seen[::2]  # each critic step reads real A first, then the generated faces
+    assert len(real_a) == 10 * 4  # 10 generator steps of 4 critic steps
+    outside = 0
+    for step in range(10):
+        first, extra = real_a[4 * step], torch.cat(real_a[4 * step + 1 : 4 * step + 4])
+        outside += int((~torch.isin(extra, first)).any())
+    assert outside >= 9  # the extra steps' images come from all 40, not from the step's batch of 4

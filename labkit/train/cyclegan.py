@@ -95,6 +95,11 @@ class CycleGANTrainer(Trainer):
             return 1.0
         return max(0.0, 1.0 - (self.epoch - start) / max(1, self.total_epochs - start))
 
+    def fit(self, data, epochs, **kwargs):
+        """As :meth:`Trainer.fit`, over batches of domain A; extra critic steps draw from all of A."""
+        self.A = data.to(self.device).tensors[0]
+        return super().fit(data, epochs, **kwargs)
+
     def _random(self, x: torch.Tensor, n: int) -> torch.Tensor:
         return x[torch.randint(len(x), (n,), generator=self.gen).to(x.device)]
 
@@ -114,7 +119,7 @@ class CycleGANTrainer(Trainer):
         opt_g, opt_d = self.optimizers["G"], self.optimizers["D"]
         # discriminators / critics: the first step on this batch, further ones on fresh draws
         for k in range(self.d_steps):
-            ra, rb = (a, b) if k == 0 else (self.augment(self._random(batch[0], n)), self.augment(self._random(self.B, n)))
+            ra, rb = (a, b) if k == 0 else (self.augment(self._random(self.A, n)), self.augment(self._random(self.B, n)))
             with torch.no_grad():
                 fake_b, fake_a = self.pool_B(self.G(ra)), self.pool_A(self.F(rb))
             out_a_real, out_a_fake = self.D_A(ra), self.D_A(fake_a)
