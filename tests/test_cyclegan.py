@@ -186,3 +186,31 @@ def test_extra_critic_steps_draw_from_all_of_domain_a():
         first, extra = real_a[4 * step], torch.cat(real_a[4 * step + 1 : 4 * step + 4])
         outside += int((~torch.isin(extra, first)).any())
     assert outside >= 9  # the extra steps' images come from all 40, not from the step's batch of 4
+
+
+def test_part_b_filter_calibrated_on_real_neutral_faces():
+    """With a reference set, the bar is a quantile of the classifier's neutral probability on
+    real neutral faces: half of them pass the median, and fakes pass only when as sure."""
+    from labkit.experiments import cyclegan as ch
+
+    class Judge(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(1))
+
+        def features(self, x):
+            return torch.zeros(len(x), 1)  # every image is as near a real face as real faces are
+
+        def forward(self, x):
+            m = x.flatten(1).mean(1, keepdim=True)
+            return torch.cat([torch.zeros_like(m), m], 1)  # p(neutral) = sigmoid(mean)
+
+    g = torch.Generator().manual_seed(1)
+    pattern = torch.rand(1, 1, 8, 8, generator=g) * 0.5 - 0.25  # one texture: every image has the same contrast
+    real = pattern + torch.linspace(-0.5, 0.5, 101).view(101, 1, 1, 1)
+    p_real = torch.sigmoid(real.flatten(1).mean(1))
+    kept, counts, _ = ch.filter_neutral(real, real, Judge(), neutral=1, confidence=0.5, reference=real)
+    assert kept.sum() == 51  # at or above the median of 101 values
+    assert kept.tolist() == (p_real >= p_real.median()).tolist()
+    label = next(k for k in counts if k.startswith("and neutral"))
+    assert label.endswith("(the 50% quantile of real neutral faces)") and f"{p_real.median().item():.3f}" in label

@@ -52,16 +52,19 @@ SPEC = Spec(
           int, low=1),
     Param("lr_g", "generator learning rate (paper: 0.0002)", 5e-4, 2e-4, float, low=1e-6, high=1),
     Param("lr_d", "discriminator learning rate (paper: 0.0001)", 2.5e-4, 1e-4, float, low=1e-6, high=1),
-    Param("critic_steps", "Wasserstein critic steps per generator step", 2, 5, int, low=1),
-    Param("judge_F", "capacity of the judge (paper 000's CNN, class-weighted) that scores translations", 0.125, 1.0,
+    Param("critic_steps", "Wasserstein critic steps per generator step (CycleGAN and Part B's WGAN-GP)", 2, 5, int,
+          low=1),
+    Param("judge_F", "capacity of the judge (paper 000's CNN, class-weighted) that scores translations", 0.25, 1.0,
           float, low=0.01, high=4),
     Param("clf_F", "capacity of Part B's Simple classifier (1 = paper 001's 5.9 M parameters)", 0.25, 1.0, float,
           low=0.01, high=4),
-    Param("clf_epochs", "epochs of the judge and of each Part B classifier", 5, 30, int, low=1),
+    Param("clf_epochs", "epochs of the judge and of each Part B classifier", 6, 30, int, low=1),
     Param("gan_F", "capacity of Part B's DCGAN and WGAN-GP on neutral faces", 0.25, 1.0, float, low=0.01, high=4),
-    Param("gan_epochs", "epochs of Part B's GANs", 10, 50, int, low=1),
+    Param("gan_epochs", "epochs of Part B's GANs", 30, 50, int, low=1),
+    Param("gan_batch", "batch size of Part B's GANs", 32, 64, int, low=2),
     Param("n_generate", "faces Part B generates before filtering", 600, 5000, int, low=10),
-    Param("confidence", "Part B keeps faces the classifier calls neutral with at least this probability", 0.6, 0.8,
+    Param("confidence", "Part B keeps faces whose neutral probability reaches this quantile of held-out real "
+          "neutral faces' (the classifier's own idea of a confident neutral)", 0.5, 0.5,
           float, low=0, high=1),
     Param("seeds", "seeds of the Part B classifier comparison", 2, 3, int, low=1),
     Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
@@ -159,11 +162,12 @@ def transfer_table(runs: dict[str, CycleGANTrainer], source: torch.Tensor, targe
 
 # --- Part B -------------------------------------------------------------------------------
 
-def train_fake_gans(neutral: ImageSet, *, F: float, epochs: int, batch: int = 64, seed: int = 0, device="auto",
-                    run_root=None) -> dict[str, GANTrainer]:
+def train_fake_gans(neutral: ImageSet, *, F: float, epochs: int, batch: int = 64, critic_steps: int = 5, seed: int = 0,
+                    device="auto", run_root=None) -> dict[str, GANTrainer]:
     """Paper 001's "fake GAN" on neutral faces: the DCGAN for 1×48×48 (transposed convolutions with
     batch norm and ReLU; a convolutional discriminator with batch norm, leaky ReLU and a sigmoid)
-    with BCE, and its WGAN-GP twin (the same networks, a critic without the sigmoid, 5 critic steps)."""
+    with BCE, and its WGAN-GP twin (the same networks, a critic without the sigmoid, ``critic_steps``
+    critic steps per generator step)."""
     def build():
         return RadfordGenerator(channels=1, size=48, F=F), RadfordDiscriminator(channels=1, size=48, F=F)
 
@@ -171,7 +175,7 @@ def train_fake_gans(neutral: ImageSet, *, F: float, epochs: int, batch: int = 64
     return {
         "DCGAN": train_dcgan(neutral, name="fake-dcgan", F=F, lr=1e-3, **common),
         "WGAN-GP": fit_gan(neutral, build, name="fake-wgan-gp", config={"model": "radford48", "F": F, "loss": "wgan-gp"},
-                           lr=2e-4, loss=WGANGPLoss(10.0), d_steps=5, n_fixed=36, **common),
+                           lr=2e-4, loss=WGANGPLoss(10.0), d_steps=critic_steps, n_fixed=36, **common),
     }
 
 
@@ -193,14 +197,22 @@ def face_check(fake: torch.Tensor, real: torch.Tensor, judge: torch.nn.Module, q
     return contrast & near
 
 
-def filter_neutral(fake: torch.Tensor, real: torch.Tensor, judge: torch.nn.Module, neutral: int, confidence: float):
+def filter_neutral(fake: torch.Tensor, real: torch.Tensor, judge: torch.nn.Module, neutral: int, confidence: float,
+                   reference: torch.Tensor | None = None):
     """The paper's pipeline after generation: keep faces that pass :func:`face_check`, then those
-    the classifier calls neutral with probability ≥ ``confidence``. Returns (kept mask, table of
-    counts at each stage, neutral probabilities)."""
+    the classifier calls neutral with high confidence: probability ≥ ``confidence``, or, with
+    ``reference`` (held-out real neutral faces), probability at least the ``confidence`` quantile
+    of theirs, a bar calibrated to how sure this classifier is of real neutral faces. Returns
+    (kept mask, counts at each stage, neutral probabilities)."""
     face = face_check(fake, real, judge)
     p = torch.softmax(predict(judge, fake), 1)[:, neutral]
-    kept = face & (p >= confidence)
-    counts = {"generated": len(fake), "pass the face check": int(face.sum()), f"and neutral with p ≥ {confidence}": int(kept.sum())}
+    if reference is None:
+        threshold, label = confidence, f"and neutral with p ≥ {confidence}"
+    else:
+        threshold = float(torch.quantile(torch.softmax(predict(judge, reference), 1)[:, neutral], confidence))
+        label = f"and neutral with p ≥ {threshold:.3f} (the {confidence:.0%} quantile of real neutral faces)"
+    kept = face & (p >= threshold)
+    counts = {"generated": len(fake), "pass the face check": int(face.sum()), label: int(kept.sum())}
     return kept, counts, p
 
 
