@@ -27,41 +27,88 @@ def test_generator_and_discriminator_shapes_for_48x48_grey():
 
 
 class ToyD(nn.Module):
-    """A discriminator with known outputs: score = per-image constant, features = 2 × image."""
+    """A discriminator whose outputs depend on its input, simple enough to compute by hand:
+    patch scores = ``scale`` × image (its mean score: 2 × the image mean), features = the image
+    and its square as two channels, times ``f``."""
 
-    def __init__(self, score):
+    def __init__(self):
         super().__init__()
-        self.score = score
+        self.scale = nn.Parameter(torch.tensor(2.0))
+        self.f = nn.Parameter(torch.tensor(1.0))
 
     def forward(self, x):
-        return self.score.view(-1, 1, 1, 1).expand(len(x), 1, 2, 2)
+        return self.scale * x
 
     def features(self, x):
-        return 2 * x
+        return self.f * torch.cat([x, x**2], 1)
+
+
+def _cycle_case():
+    """Three 1×2×2 images a and their recoveries F(G(a)), with what the loss needs, by hand."""
+    real = torch.tensor([[0.1, 0.2, 0.3, 0.4],       # mean 0.25: score 0.5, the weight
+                         [-0.5, -0.1, -0.3, -0.1],   # mean -0.25: score -0.5, clamped up to 0
+                         [0.5, 0.7, 0.9, 0.7]])      # mean 0.7: score 1.4, clamped down to 1
+    rec = torch.tensor([[0.6, 0.0, 0.3, 0.6],        # scores on rec (0.75, 1, 0.7) differ from those on real
+                        [0.5, 0.5, 0.5, 0.5],
+                        [-0.5, 0.7, 0.9, 0.3]])
+    # |rec − real|: (0.5, 0.2, 0, 0.2), (1, 0.6, 0.8, 0.6), (1, 0, 0, 0.4); mean over the 4 pixels
+    pixel = torch.tensor([0.9 / 4, 3.0 / 4, 1.4 / 4])
+    # |rec² − real²|: (0.35, 0.04, 0, 0.2), (0, 0.24, 0.16, 0.24), (0, 0, 0, 0.4); features hold both
+    # the image and its square, so the feature term is the mean over 8 values
+    feature = torch.tensor([(0.9 + 0.59) / 8, (3.0 + 0.64) / 8, (1.4 + 0.4) / 8])
+    weight = torch.tensor([0.5, 0.0, 1.0])
+    return real.view(3, 1, 2, 2), rec.view(3, 1, 2, 2), pixel, feature, weight
 
 
 def test_weighted_cycle_loss_against_a_hand_computation():
-    real = torch.zeros(2, 1, 2, 2)
-    rec = torch.tensor([[0.1, 0.1, 0.1, 0.1], [0.2, -0.2, 0.2, -0.2]]).view(2, 1, 2, 2)
-    D = ToyD(torch.tensor([0.5, 1.5]))  # the second score is clamped to 1
-    pixel = torch.tensor([0.1, 0.2])  # mean |rec − real| per image
-    feature = 2 * pixel  # features are 2 × the image
-    weight = torch.tensor([0.5, 1.0])
-    for gamma in (0.0, 0.5, 1.0):
+    real, rec, pixel, feature, weight = _cycle_case()
+    D = ToyD()
+    for gamma in (0.0, 0.25, 0.5, 1.0):
         want = (weight * (gamma * feature + (1 - gamma) * pixel)).mean()
-        assert weighted_cycle_loss(real, rec, D, gamma).item() == pytest.approx(want.item(), rel=1e-6)
-    assert weighted_cycle_loss(real, rec, D, 0.0).item() == pytest.approx((0.5 * 0.1 + 1.0 * 0.2) / 2)
+        assert weighted_cycle_loss(real, rec, D, gamma).item() == pytest.approx(want.item(), rel=1e-6), gamma
+    # the same, written out: 0.5 · 0.225 + 0 · 0.75 + 1 · 0.35 over 3 images, and the feature end
+    assert weighted_cycle_loss(real, rec, D, 0.0).item() == pytest.approx((0.5 * 0.225 + 0.35) / 3, rel=1e-6)
+    assert weighted_cycle_loss(real, rec, D, 1.0).item() == pytest.approx((0.5 * 1.49 / 8 + 1.8 / 8) / 3, rel=1e-6)
     with pytest.raises(ValueError, match="gamma must be in"):
         weighted_cycle_loss(real, rec, D, 1.5)
+    with pytest.raises(ValueError, match="gamma must be in"):
+        weighted_cycle_loss(real, rec, D, -0.1)
+    with pytest.raises(ValueError, match="one shape"):
+        weighted_cycle_loss(real, rec[:2], D, 0.5)
 
 
 def test_weighted_cycle_loss_sends_gradient_to_the_recovered_image_only():
+    """D(a) and f_D(a) are targets: no gradient reaches D's score or a through them. The
+    gradients on F(G(a)), on a and on D's feature scale match the closed form."""
+    real, rec, _, _, weight = _cycle_case()
+    for gamma in (0.0, 0.5, 1.0):
+        D = ToyD()
+        a, r = real.clone().requires_grad_(True), rec.clone().requires_grad_(True)
+        weighted_cycle_loss(a, r, D, gamma).backward()
+        w = weight.view(3, 1, 1, 1)
+        s_pix = torch.sign(rec - real)
+        s_sq = torch.sign(rec**2 - real**2)
+        # d/d rec of w · (γ · mean_8 |f_D(rec) − f_D(real)| + (1 − γ) · mean_4 |rec − real|), averaged over 3 images
+        want_rec = w / 3 * ((1 - gamma) * s_pix / 4 + gamma * (s_pix + s_sq * 2 * rec) / 8)
+        assert torch.allclose(r.grad, want_rec, atol=1e-7), gamma
+        # a is reached only by the pixel term's −a (so not at all at γ = 1), never through D(a) or f_D(a)
+        want_real = -w / 3 * (1 - gamma) * s_pix / 4
+        assert a.grad is not None and torch.allclose(a.grad, want_real, atol=1e-7), gamma
+        assert D.scale.grad is None  # the weight D(a) is a constant
+        # the feature scale is reached through f_D(rec) only: d/df of |f·rec − real| is sign · rec
+        want_f = (weight * gamma * (s_pix * rec + s_sq * rec**2).flatten(1).sum(1) / 8).sum() / 3
+        if gamma == 0:
+            assert D.f.grad is None or D.f.grad.item() == 0
+        else:
+            assert D.f.grad.item() == pytest.approx(want_f.item(), rel=1e-6), gamma
+    # a real PatchGAN: the weight reaches the generators, and D's score takes no gradient from it
     real = torch.randn(3, 1, 48, 48)
     rec = torch.randn(3, 1, 48, 48, requires_grad=True)
     D = PatchDiscriminator(1, F=0.125)
     nn.init.constant_(D.head.bias, 0.5)  # scores near 0.5, so every image has a weight
-    weighted_cycle_loss(real, rec, D, 0.5).backward()
+    weighted_cycle_loss(real, rec, D, 0.0).backward()
     assert rec.grad is not None and rec.grad.abs().sum() > 0
+    assert all(p.grad is None for p in D.parameters())  # γ = 0: D is only a weight, a constant
 
 
 def test_image_pool_fills_then_swaps_half_the_time():
@@ -123,28 +170,53 @@ def test_cyclegan_schedules_and_a_resumed_run_is_exact(tmp_path):
 
 
 def test_part_b_filter_keeps_confident_faces():
+    """Fakes whose fate is known: copies of real faces pass the face check (and are kept when the
+    classifier calls them neutral); blank, washed-out, sharpened and noise images fail its
+    contrast test, shifted faces its nearness test, even where the classifier calls them neutral."""
     from labkit.experiments import cyclegan as ch
 
     class Judge(nn.Module):
-        """Calls an image neutral (class 1) when its mean is above 0; features = the mean."""
+        """Features: the pixels. p(neutral) = sigmoid(100 · (top-left pixel − 0.3)): at least 0.9
+        when that pixel is at least 0.322, below 0.1 when it is below 0.278."""
 
         def __init__(self):
             super().__init__()
             self.w = nn.Parameter(torch.zeros(1))
 
         def features(self, x):
-            return x.flatten(1).mean(1, keepdim=True)
+            return x.flatten(1)
 
         def forward(self, x):
-            m = self.features(x)
-            return torch.cat([-20 * m, 20 * m], 1)
+            n = 100 * (x[:, 0, 0, 0] - 0.3)
+            return torch.stack([torch.zeros_like(n), n], 1)
 
     g = torch.Generator().manual_seed(0)
-    real = torch.rand(50, 1, 8, 8, generator=g) * 0.4 + 0.1  # textured, means 0.2–0.4
-    fake = torch.cat([real[:5] + 0.01, -real[:5], torch.zeros(3, 1, 8, 8)])  # faces, non-neutral faces, blanks
-    kept, counts, p = ch.filter_neutral(fake, real, Judge(), neutral=1, confidence=0.9)
-    assert kept.tolist() == [True] * 5 + [False] * 8
-    assert counts["generated"] == 13 and counts["and neutral with p ≥ 0.9"] == 5
+    real = torch.rand(60, 1, 8, 8, generator=g) * 0.4 + 0.1  # textured faces, pixels in [0.1, 0.5]
+    # real faces lie 0.99 or more from their nearest neighbour (pixel features; 1.16 at the 95th percentile)
+    middle = real.flatten(1).std(1).argsort()[15:45]  # contrast well inside the real range
+    corner = real[middle, 0, 0, 0]
+    neutral_faces = real[middle[corner > 0.35][:4]]
+    other_faces = real[middle[corner < 0.25][:3]]
+    blank = torch.full((3, 1, 8, 8), 0.33)  # 0.95 from real faces: near, but no contrast
+    mean = neutral_faces.mean((2, 3), keepdim=True)
+    washed = ((neutral_faces - mean) * 0.5 + mean)[:2]  # half the contrast, still near its face
+    sharp = ((neutral_faces - mean) * 1.6 + mean)[2:]  # 1.6 times the contrast, still near
+    noise = torch.randn(2, 1, 8, 8, generator=g) * 0.5 + 0.3
+    for x in (washed, sharp, noise):
+        x[:, 0, 0, 0] = 0.4  # called neutral
+    shifted = neutral_faces[:3] + 0.6  # real contrast, but far from every real face
+    fake = torch.cat([neutral_faces, other_faces, blank, washed, sharp, noise, shifted])
+    judge = Judge()
+    p_want = torch.sigmoid(100 * (fake[:, 0, 0, 0] - 0.3))
+    assert (p_want[:4] >= 0.9).all() and (p_want[4:7] < 0.1).all() and (p_want[7:] >= 0.9).all()
+
+    face = ch.face_check(fake, real, judge)
+    assert face.tolist() == [True] * 7 + [False] * 12
+    kept, counts, p = ch.filter_neutral(fake, real, judge, neutral=1, confidence=0.9)
+    assert torch.allclose(p, p_want)
+    assert kept.tolist() == [True] * 4 + [False] * 15
+    assert counts == {"generated": 19, "pass the face check": 7, "and neutral with p ≥ 0.9": 4}
+    assert ch.face_check(real, real, judge)[middle].all()  # real faces of ordinary contrast are faces
 
 
 def test_extra_critic_steps_draw_from_all_of_domain_a():
