@@ -174,21 +174,29 @@ def inception_score_numpy(probs: np.ndarray) -> float:
 
 
 def ssim(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    """Structural similarity (Wang et al. 2004) per image pair, for images in [-1, 1] (data range
-    2): a Gaussian window (11, σ 1.5), C1 = (0.01·2)², C2 = (0.03·2)², channels averaged; 1 for
-    identical images. ``x`` and ``y``: (N, C, H, W) of one shape."""
+    """Structural similarity (Wang et al. 2004) per image pair, for images in [-1, 1]: taken on the
+    images mapped to [0, 1] (data range 1), with a Gaussian window (11, σ 1.5) over the positions
+    where it lies inside the image, C1 = 0.01², C2 = 0.03², channels averaged; 1 for identical
+    images. SSIM's luminance term compares local means as non-negative intensities (Wang et al.
+    take 0–255), so it is computed on [0, 1]: on signed [-1, 1] values two mid-grey patches 0.02
+    apart would score 0.33. ``x`` and ``y``: (N, C, H, W) of one shape."""
     import torch.nn.functional as F
 
     if x.shape != y.shape:
         raise ValueError(f"SSIM compares images of one shape; got {tuple(x.shape)} and {tuple(y.shape)}")
+    x, y = (x.float() + 1) / 2, (y.float() + 1) / 2
     c = x.shape[1]
     g = torch.exp(-((torch.arange(window, dtype=torch.float64) - window // 2) ** 2) / (2 * sigma**2))
     g = (g / g.sum()).float()
     k = (g[:, None] * g[None, :]).expand(c, 1, window, window).to(x.device)
-    blur = lambda t: F.conv2d(t.float(), k, groups=c)  # noqa: E731  (valid window, as Wang et al.)
+    blur = lambda t: F.conv2d(t, k, groups=c)  # noqa: E731  (valid window, as Wang et al.)
     mx, my = blur(x), blur(y)
-    vx, vy, cov = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
-    c1, c2 = (0.01 * 2) ** 2, (0.03 * 2) ** 2
+    # (co)variances of the values less each image's mean: the same numbers, without float32's
+    # cancellation in E[x²] − E[x]², which is of the order of C2 on flat images
+    ox, oy = x.mean((2, 3), keepdim=True), y.mean((2, 3), keepdim=True)
+    dx, dy, ex, ey = x - ox, y - oy, mx - ox, my - oy
+    vx, vy, cov = blur(dx * dx) - ex**2, blur(dy * dy) - ey**2, blur(dx * dy) - ex * ey
+    c1, c2 = 0.01**2, 0.03**2
     s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
     return s.flatten(1).mean(1)
 

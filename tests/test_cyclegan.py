@@ -129,9 +129,9 @@ def test_ssim_identity_and_a_known_value():
     x = torch.rand(3, 1, 24, 24) * 2 - 1
     assert torch.allclose(ssim(x, x), torch.ones(3))
     flat = torch.zeros(1, 1, 24, 24)
-    # two constant images a and b: SSIM = (2ab + C1) / (a² + b² + C1), C1 = (0.02)²
-    a, b, c1 = 0.5, -0.5, 0.02**2
-    assert ssim(flat + a, flat + b).item() == pytest.approx((2 * a * b + c1) / (a * a + b * b + c1), rel=1e-4)
+    # two constant images 0.5 and -0.5, that is 0.75 and 0.25 on [0, 1]: SSIM = (2ab + C1) / (a² + b² + C1), C1 = 0.01²
+    a, b, c1 = 0.75, 0.25, 0.01**2
+    assert ssim(flat + 0.5, flat - 0.5).item() == pytest.approx((2 * a * b + c1) / (a * a + b * b + c1), rel=1e-6)
     real = torch.rand(20, 1, 24, 24) * 2 - 1
     near = nearest_ssim(torch.cat([real[:2], torch.rand(2, 1, 24, 24) * 2 - 1]), real)
     assert near[:2].tolist() == pytest.approx([1.0, 1.0]) and (near[2:] < 0.5).all()

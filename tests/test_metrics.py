@@ -105,3 +105,45 @@ def test_inception_score_mean_and_std_over_ten_splits_match_numpy():
     per_split = [inception_score_numpy(chunk) for chunk in np.array_split(probs, 10)]
     assert got.value == pytest.approx(np.mean(per_split), rel=1e-6)
     assert got.std == pytest.approx(np.std(per_split, ddof=1), rel=1e-6)
+
+
+@pytest.mark.parametrize("channels, side", [(1, 24), (3, 32), (1, 48)])
+def test_ssim_matches_torchmetrics_on_textured_images(channels, side):
+    """labkit's SSIM per image against torchmetrics' SSIM map (Gaussian window 11, σ 1.5) on the
+    images mapped to [0, 1] with data range 1, over the positions where the window lies inside
+    the image (Wang et al.'s valid window; torchmetrics also averages over a reflected border)."""
+    from torchmetrics.functional.image import structural_similarity_index_measure as tm_ssim
+
+    from labkit.metrics import ssim
+
+    g = torch.Generator().manual_seed(channels * side)
+    x = torch.rand(4, channels, side, side, generator=g, dtype=torch.float64) * 2 - 1
+    noise = torch.randn(4, channels, side, side, generator=g, dtype=torch.float64)
+    smooth = torch.nn.functional.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+    pairs = [
+        (0.6 * x + 0.5 * noise).clamp(-1, 1),  # the texture under noise
+        0.8 * x - 0.1,  # less contrast, darker: high SSIM
+        smooth,  # blurred: structure kept, detail lost
+        torch.rand(4, channels, side, side, generator=g, dtype=torch.float64) * 2 - 1,  # unrelated: near 0
+    ]
+    pad = 5  # (11 - 1) / 2
+    for y in pairs:
+        _, full = tm_ssim((y + 1) / 2, (x + 1) / 2, data_range=1.0, kernel_size=11, sigma=1.5, gaussian_kernel=True,
+                          reduction="none", return_full_image=True)
+        want = full[..., pad:-pad, pad:-pad].flatten(1).mean(1)
+        got = ssim(x, y)
+        assert got.shape == (4,)
+        assert torch.allclose(got.double(), want, atol=1e-5), (got, want)
+        assert torch.allclose(ssim(y, x).double(), want, atol=1e-5)  # symmetric
+    assert ssim(x, pairs[1]).min() > 0.8 and ssim(x, pairs[3]).abs().max() < 0.1
+
+
+def test_ssim_treats_intensities_as_non_negative():
+    """Two mid-grey images 0.02 apart are all but identical (the luminance term on [0, 1]:
+    (2·0.505·0.495 + C1) / (0.505² + 0.495² + C1)); on signed values it would be 1/3."""
+    from labkit.metrics import ssim
+
+    grey = torch.zeros(2, 1, 16, 16)
+    a, b, c1 = 0.505, 0.495, 0.01**2
+    assert ssim(grey + 0.01, grey - 0.01).tolist() == pytest.approx([(2 * a * b + c1) / (a * a + b * b + c1)] * 2, rel=1e-6)
+    assert ssim(grey + 0.01, grey - 0.01).min() > 0.999
