@@ -2,7 +2,8 @@
 """Build and test the course. Needs only Python 3.10+ with pip; everything else is set up here.
 
     python course.py build         # set up .venv, run every notebook on its defaults, build the book
-    python course.py test          # unit tests, nbval over every notebook, the offline book build
+    python course.py test          # unit tests, nbval over every notebook, the offline book build,
+                                   # then every page of the book in headless Chromium
     python course.py test --fast   # unit tests only, without the slow ones (while you work)
     python course.py setup         # only create or update .venv
     python course.py references    # after a build: store the outputs of "# NBVAL_CHECK_OUTPUT" cells
@@ -32,6 +33,8 @@ LOCK = ROOT / "requirements" / "lock.txt"
 EXECUTED = ROOT / "_build" / "executed"
 RUNS = ROOT / "_build" / "runs"  # checkpoints of build and test runs, fresh each time
 STAGE = ROOT / "_build" / "book-src"
+HTML = ROOT / "_build" / "_build" / "html"
+LOG_LINES = 12  # a chapter's text output longer than this is folded on the book's page
 
 
 def say(msg: str) -> None:
@@ -104,6 +107,55 @@ def execute_all() -> None:
         say(f"{nb.name}: {time.perf_counter() - start:.0f} s")
 
 
+def fold_long_logs(nb_path: Path, max_lines: int = LOG_LINES) -> int:
+    """Fold the long text outputs (training logs) of a staged notebook for the book.
+
+    Every stream output (stdout or stderr, consecutive pieces merged) longer than ``max_lines``
+    lines becomes a closed ``<details class="course-log">`` whose summary gives its length and last
+    line; figures, tables and short prints stay as they are, in place. Only the staged copy
+    changes, never the chapter. Returns how many outputs were folded."""
+    import html
+    import json
+    import re
+
+    nb = json.loads(nb_path.read_text())
+    text = lambda o: "".join(o["text"]) if isinstance(o["text"], list) else o["text"]  # noqa: E731
+    folded = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        merged: list[dict] = []
+        for o in cell.get("outputs", []):
+            if o["output_type"] == "stream" and merged and merged[-1]["output_type"] == "stream" \
+                    and merged[-1]["name"] == o["name"]:
+                merged[-1] = {**merged[-1], "text": text(merged[-1]) + text(o)}
+            else:
+                merged.append(o)
+        outputs = []
+        for o in merged:
+            if o["output_type"] == "stream":
+                # what a terminal would show: no colour codes, a carriage return rewrites its line
+                plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text(o))
+                lines = [line.rsplit("\r", 1)[-1] for line in plain.rstrip("\n").split("\n")]
+                if len(lines) > max_lines:
+                    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+                    last = last if len(last) <= 90 else last[:87] + "..."
+                    kind = "log" if o["name"] == "stdout" else "stderr"
+                    summary = (f"{kind}: {len(lines)} lines, folded"
+                               + (f"; last: <code>{html.escape(last)}</code>" if last else ""))
+                    body = html.escape("\n".join(lines))
+                    o = {"output_type": "display_data", "metadata": {},
+                         "data": {"text/html": f'<details class="course-log"><summary>{summary}</summary>'
+                                               f"<pre>{body}</pre></details>",
+                                  "text/plain": "\n".join(lines)}}
+                    folded += 1
+            outputs.append(o)
+        if "outputs" in cell:
+            cell["outputs"] = outputs
+    nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return folded
+
+
 def build_book() -> None:
     """Build the HTML book from the executed notebooks (no execution here), failing on warnings."""
     if STAGE.exists():
@@ -119,13 +171,36 @@ def build_book() -> None:
             sys.exit(f"{src} is missing: run the notebooks first (python course.py build)")
         (STAGE / nb.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, STAGE / nb.relative_to(ROOT))
+        fold_long_logs(STAGE / nb.relative_to(ROOT))
     # executed copies carry their outputs: the book must not run them again
     cfg = (STAGE / "_config.yml").read_text()
     cfg = cfg.replace('execute_notebooks: "cache"', 'execute_notebooks: "off"')
     (STAGE / "_config.yml").write_text(cfg)
     out = ROOT / "_build"
     run(BIN / "jupyter-book", "build", STAGE, "--path-output", out, "-W", "-n", "--keep-going")
-    say(f"book: {out / '_build' / 'html' / 'index.html'}")
+    say(f"book: {HTML / 'index.html'}")
+
+
+def browser_setup() -> None:
+    """Chromium for tests/test_book_browser.py (Playwright, the Python package, comes with the
+    lock). Installed from Debian when missing and this runs as root; otherwise the test says
+    what to install (and fails under CI, where it must run)."""
+    if os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
+        apt = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-qq", env=apt)
+        run("apt-get", "install", "-y", "-qq", "chromium", env=apt)
+    else:
+        say("Chromium is missing (the browser test needs it): install the chromium package, "
+            "or set CHROMIUM to a Chrome or Chromium executable")
+
+
+def check_book_in_browser() -> None:
+    """Open every page of the built book in headless Chromium (tests/test_book_browser.py)."""
+    browser_setup()
+    run(PY, "-m", "pytest", "-q", "tests/test_book_browser.py", "-m", "browser", "-p", "no:cacheprovider",
+        env={**env(), "BOOK_HTML": str(HTML)})
 
 
 def build() -> None:
@@ -137,14 +212,15 @@ def build() -> None:
 def test(fast: bool) -> None:
     setup()
     if fast:
-        run(PY, "-m", "pytest", "tests", "-q", "-m", "not slow and not realdata")
+        run(PY, "-m", "pytest", "tests", "-q", "-m", "not slow and not realdata and not browser")
         return
-    run(PY, "-m", "pytest", "tests", "-q")
+    run(PY, "-m", "pytest", "tests", "-q", "-m", "not browser")
     # nbval executes each notebook once and (conftest.py) keeps the executed copy for the book
     for nb in chapters():
         run(PY, "-m", "pytest", "-q", "--nbval", nb.relative_to(ROOT), "--nbval-current-env",
             "--nbval-cell-timeout", "1800", "-p", "no:cacheprovider", env=env(fresh_runs(nb)))
     build_book()
+    check_book_in_browser()
 
 
 def references() -> None:
