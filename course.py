@@ -34,7 +34,8 @@ EXECUTED = ROOT / "_build" / "executed"
 RUNS = ROOT / "_build" / "runs"  # checkpoints of build and test runs, fresh each time
 STAGE = ROOT / "_build" / "book-src"
 HTML = ROOT / "_build" / "_build" / "html"
-LOG_LINES = 12  # a chapter's text output longer than this is folded on the book's page
+LOG_LINES = 3    # on the book's pages, a run of this many training-log lines or more is folded,
+TEXT_LINES = 40  # and so is other text longer than this
 
 
 def say(msg: str) -> None:
@@ -107,51 +108,81 @@ def execute_all() -> None:
         say(f"{nb.name}: {time.perf_counter() - start:.0f} s")
 
 
-def fold_long_logs(nb_path: Path, max_lines: int = LOG_LINES) -> int:
-    """Fold the long text outputs (training logs) of a staged notebook for the book.
+# Training-log lines as labkit's trainers (and most loops) print them: "G: epoch 3/30 ...",
+# "step 200/1000", "[labkit] ...", a progress bar's "40%|".
+LOG_LINE = r"\bepoch\s*\d+\s*/\s*\d+|\bstep\s*\d+\s*/\s*\d+|^\s*\[labkit\]|\d+%\|"
 
-    Every stream output (stdout or stderr, consecutive pieces merged) longer than ``max_lines``
-    lines becomes a closed ``<details class="course-log">`` whose summary gives its length and last
-    line; figures, tables and short prints stay as they are, in place. Only the staged copy
-    changes, never the chapter. Returns how many outputs were folded."""
+
+def fold_logs(nb_path: Path, min_log_lines: int = LOG_LINES, max_text_lines: int = TEXT_LINES) -> int:
+    """Fold the training logs of a staged notebook for the book (the chapter itself is untouched).
+
+    In every text output (stdout or stderr, consecutive pieces merged), each run of at least
+    ``min_log_lines`` training-log lines (``LOG_LINE``) becomes a closed
+    ``<details class="course-log">`` whose summary gives its length and last line; the text
+    around it (a table, a result) stays as it is, in place, and so do figures and tables in
+    other outputs. Text of more than ``max_text_lines`` lines that is not a log is folded the
+    same way. Returns how many blocks were folded."""
     import html
     import json
     import re
 
+    log_line = re.compile(LOG_LINE, re.IGNORECASE)
     nb = json.loads(nb_path.read_text())
     text = lambda o: "".join(o["text"]) if isinstance(o["text"], list) else o["text"]  # noqa: E731
     folded = 0
+
+    def fold(lines: list[str], kind: str) -> dict:
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        last = last if len(last) <= 90 else last[:87] + "..."
+        summary = f"{kind}, {len(lines)} lines" + (f"; last: <code>{html.escape(last)}</code>" if last else "")
+        body = html.escape("\n".join(lines))
+        return {"output_type": "display_data", "metadata": {},
+                "data": {"text/html": f'<details class="course-log"><summary>{summary}</summary><pre>{body}</pre></details>',
+                         "text/plain": "\n".join(lines)}}
+
     for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
+        if cell["cell_type"] != "code" or not cell.get("outputs"):
             continue
         merged: list[dict] = []
-        for o in cell.get("outputs", []):
+        for o in cell["outputs"]:
             if o["output_type"] == "stream" and merged and merged[-1]["output_type"] == "stream" \
                     and merged[-1]["name"] == o["name"]:
                 merged[-1] = {**merged[-1], "text": text(merged[-1]) + text(o)}
             else:
                 merged.append(o)
-        outputs = []
+        outputs: list[dict] = []
         for o in merged:
-            if o["output_type"] == "stream":
-                # what a terminal would show: no colour codes, a carriage return rewrites its line
-                plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text(o))
-                lines = [line.rsplit("\r", 1)[-1] for line in plain.rstrip("\n").split("\n")]
-                if len(lines) > max_lines:
-                    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
-                    last = last if len(last) <= 90 else last[:87] + "..."
-                    kind = "log" if o["name"] == "stdout" else "stderr"
-                    summary = (f"{kind}: {len(lines)} lines, folded"
-                               + (f"; last: <code>{html.escape(last)}</code>" if last else ""))
-                    body = html.escape("\n".join(lines))
-                    o = {"output_type": "display_data", "metadata": {},
-                         "data": {"text/html": f'<details class="course-log"><summary>{summary}</summary>'
-                                               f"<pre>{body}</pre></details>",
-                                  "text/plain": "\n".join(lines)}}
+            if o["output_type"] != "stream":
+                outputs.append(o)
+                continue
+            # what a terminal would show: no colour codes, a carriage return rewrites its line
+            plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text(o))
+            lines = [line.rsplit("\r", 1)[-1] for line in plain.rstrip("\n").split("\n")]
+            # runs of log lines (blank lines inside a run belong to it) and the text between them
+            runs: list[tuple[bool, list[str]]] = []
+            for line in lines:
+                is_log = bool(log_line.search(line)) or (not line.strip() and bool(runs) and runs[-1][0])
+                if runs and runs[-1][0] == is_log:
+                    runs[-1][1].append(line)
+                else:
+                    runs.append((is_log, [line]))
+            pieces: list[tuple[str, list[str]]] = []  # ("log" | "text", lines), neighbours of one kind merged
+            for is_log, run in runs:
+                kind = "log" if is_log and sum(1 for line in run if line.strip()) >= min_log_lines else "text"
+                if pieces and pieces[-1][0] == kind == "text":
+                    pieces[-1][1].extend(run)
+                else:
+                    pieces.append((kind, run))
+            if all(kind == "text" for kind, _ in pieces) and len(lines) <= max_text_lines:
+                outputs.append(o)
+                continue
+            for kind, run in pieces:
+                if kind == "log" or len(run) > max_text_lines:
+                    outputs.append(fold(run, "training log" if kind == "log" else "output"))
                     folded += 1
-            outputs.append(o)
-        if "outputs" in cell:
-            cell["outputs"] = outputs
+                elif any(line.strip() for line in run):
+                    outputs.append({"output_type": "stream", "name": o["name"], "text": "\n".join(run) + "\n"})
+        cell["outputs"] = outputs
     nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     return folded
 
@@ -171,7 +202,7 @@ def build_book() -> None:
             sys.exit(f"{src} is missing: run the notebooks first (python course.py build)")
         (STAGE / nb.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, STAGE / nb.relative_to(ROOT))
-        fold_long_logs(STAGE / nb.relative_to(ROOT))
+        fold_logs(STAGE / nb.relative_to(ROOT))
     # executed copies carry their outputs: the book must not run them again
     cfg = (STAGE / "_config.yml").read_text()
     cfg = cfg.replace('execute_notebooks: "cache"', 'execute_notebooks: "off"')

@@ -225,8 +225,8 @@ def test_the_book_is_there():
     assert len(_pages()) > 1
 
 
-def test_long_logs_fold_and_figures_stay(tmp_path):
-    """course.py's book build folds long text outputs in its staged copy (runs with the unit tests)."""
+def test_training_logs_fold_and_tables_and_figures_stay(tmp_path):
+    """course.py's book build folds training logs in its staged copy (runs with the unit tests)."""
     import importlib.util
     import json
 
@@ -236,24 +236,33 @@ def test_long_logs_fold_and_figures_stay(tmp_path):
 
     stream = lambda name, text: {"output_type": "stream", "name": name, "text": text}  # noqa: E731
     figure = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}}
-    log = [f"epoch {i}/20 loss <0.{i}>\n" for i in range(1, 21)]
-    cell = {"cell_type": "code", "source": "train()", "metadata": {}, "execution_count": 1, "outputs": [
-        stream("stdout", "short\nprint\n"), figure,
-        stream("stdout", log[:10]), stream("stdout", "".join(log[10:19]) + "\x1b[32mprogress 50%\rdone\x1b[0m\n"),
-        stream("stderr", "a warning\n")]}
+    log = [f"G<{i}>: epoch {i}/20  loss_D 0.{i}  (0.1 s)\n" for i in range(1, 21)]
+    table = "class  count\nAngry    491\nHappy    879\n"
+    cells = [
+        # a short print, a figure, then one stream in two pieces: a log (with a progress bar's
+        # carriage returns and colours) and a table after it; a warning on stderr
+        [stream("stdout", "training 2 models\n"), figure,
+         stream("stdout", log[:10]), stream("stdout", "".join(log[10:19]) + "\x1b[32m 50%|##   \rG<20>: epoch 20/20 done\x1b[0m\n" + table),
+         stream("stderr", "a warning\n")],
+        [stream("stdout", "".join(log[:2]) + table)],          # two log lines: left alone
+        [stream("stdout", "".join(f"row {i}\n" for i in range(50)))],  # long text that is not a log
+    ]
     path = tmp_path / "nb.ipynb"
-    path.write_text(json.dumps({"cells": [cell, {"cell_type": "markdown", "source": "text", "metadata": {}}],
-                                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    nb = {"cells": [{"cell_type": "code", "source": "", "metadata": {}, "execution_count": i, "outputs": outs}
+                    for i, outs in enumerate(cells, 1)] + [{"cell_type": "markdown", "source": "text", "metadata": {}}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
 
-    assert course.fold_long_logs(path, max_lines=12) == 1
-    outputs = json.loads(path.read_text())["cells"][0]["outputs"]
-    assert outputs[0] == stream("stdout", "short\nprint\n")           # short: as it was
-    assert outputs[1] == figure                                        # figures stay, in place
-    html = outputs[2]["data"]["text/html"]
-    assert outputs[2]["output_type"] == "display_data"
-    assert html.startswith('<details class="course-log"><summary>log: 20 lines') and " open" not in html
-    assert "&lt;0.1&gt;" in html and "progress" not in html and "\x1b" not in html  # escaped, \r and colours resolved
-    assert "last: <code>done</code>" in html
-    assert outputs[2]["data"]["text/plain"].splitlines()[-1] == "done"
-    assert outputs[3] == stream("stderr", "a warning\n")
-
+    assert course.fold_logs(path, min_log_lines=3, max_text_lines=40) == 2
+    first, second, third = (c["outputs"] for c in json.loads(path.read_text())["cells"][:3])
+    assert first[0] == stream("stdout", "training 2 models\n")       # short text: as it was
+    assert first[1] == figure                                          # figures stay, in place
+    log_html = first[2]["data"]["text/html"]
+    assert first[2]["output_type"] == "display_data"
+    assert log_html.startswith('<details class="course-log"><summary>training log, 20 lines') and " open" not in log_html
+    assert "G&lt;1&gt;: epoch 1/20" in log_html and "50%" not in log_html and "\x1b" not in log_html
+    assert "last: <code>G&lt;20&gt;: epoch 20/20 done</code>" in log_html
+    assert first[3] == stream("stdout", table)                         # the table after the log stays
+    assert first[4] == stream("stderr", "a warning\n")
+    assert second == cells[1]
+    assert third[0]["data"]["text/html"].startswith('<details class="course-log"><summary>output, 50 lines')
