@@ -15,7 +15,9 @@ the rest:
 - a checkpoint after every epoch, written atomically and loaded with ``weights_only=True``,
   holding everything needed to continue to bit-identical weights on the CPU (models,
   optimisers, history, random states);
-- a clear stop when a loss becomes NaN or infinite, keeping the last good checkpoint.
+- learning-rate schedulers (``trainer.schedulers``), stepped once per epoch and saved;
+- a clear stop when a loss becomes NaN or infinite, or the run diverges (a loss beyond
+  ``loss_bound`` or a weight beyond ``weight_bound``), keeping the last good checkpoint.
 """
 from __future__ import annotations
 
@@ -39,6 +41,15 @@ CHECKPOINT = "checkpoint.pt"
 
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN or infinite; training stopped before saving that epoch."""
+
+
+class DivergenceError(NonFiniteLossError):
+    """A loss or a weight grew beyond its bound: the run diverged; training stopped before
+    saving that epoch."""
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be read, or one written by other settings."""
 
 
 def runs_root(root: str | Path | None = None) -> Path:
@@ -132,6 +143,8 @@ class Trainer:
         amp: bool = True,
         name: str = "train",
         snapshot_every: int = 1,
+        loss_bound: float = 1e6,
+        weight_bound: float = 1e6,
     ):
         if snapshot_every < 1:
             raise ValueError(f"snapshot_every must be >= 1; got {snapshot_every}")
@@ -153,6 +166,8 @@ class Trainer:
         self.snapshot_every = snapshot_every
         self.seconds = 0.0
         self.resumed_from: int | None = None
+        self.loss_bound, self.weight_bound = loss_bound, weight_bound
+        self.hidden_in_log: tuple[str, ...] = ()  # prefixes of step values the text log leaves out
 
     # --- what a trainer writes -------------------------------------------------------
     def train_step(self, batch: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
@@ -179,11 +194,15 @@ class Trainer:
     # --- the loop -------------------------------------------------------------------
     def fit(self, data: BatchSource, epochs: int,
             metrics: dict[str, Callable[["Trainer"], float | dict[str, float]]] | None = None,
-            resume: bool = True) -> "Trainer":
+            resume: bool = True, fresh: bool = False) -> "Trainer":
         """Train until ``epochs`` epochs are done in all, continuing from the checkpoint in
-        ``checkpoint_dir`` when there is one (and its configuration matches)."""
+        ``checkpoint_dir`` when there is one (and its configuration matches). ``fresh=True``
+        deletes that checkpoint first, and says so: the run starts again from its first step."""
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0; got {epochs}")
+        if fresh and self.checkpoint_dir is not None and (self.checkpoint_dir / CHECKPOINT).exists():
+            (self.checkpoint_dir / CHECKPOINT).unlink()
+            print(f"[labkit] fresh=True: deleted {self.checkpoint_dir / CHECKPOINT}; {self.name} starts again", flush=True)
         if self.checkpoint_dir is not None and (self.checkpoint_dir / CHECKPOINT).exists():
             if not resume:
                 raise FileExistsError(
@@ -219,10 +238,13 @@ class Trainer:
             # one copy to the host per value and epoch (not one sync per step)
             stacked = {k: torch.stack([r[k] for r in records]).cpu() for k in records[0]} if records else {}
             self._check_finite(stacked)
+            self._check_weights()
             means = {k: float(v.mean()) for k, v in stacked.items()}
             for k, v in stacked.items():
                 self.steps.setdefault(k, []).extend(v.tolist())
             self.epoch += 1
+            for scheduler in self.schedulers.values():  # schedules are functions of the epoch
+                scheduler.step()
             self.train_mode(False)
             with torch.no_grad():
                 shot = self.snapshot() if self.epoch % self.snapshot_every == 0 or self.epoch == epochs else None
@@ -239,7 +261,7 @@ class Trainer:
             self.history.append({"epoch": self.epoch, **means, **extra, "seconds": took})
             # text mode: every epoch of a short run, about ten lines of a long one, and the last
             if mode == "text" and (self.epoch % max(1, epochs // 10) == 0 or self.epoch == epochs):
-                shown = ", ".join(f"{k} {v:.3f}" for k, v in {**means, **extra}.items() if not k.startswith("d_real"))
+                shown = ", ".join(f"{k} {v:.3f}" for k, v in {**means, **extra}.items() if not k.startswith(self.hidden_in_log))
                 print(f"{self.name}: epoch {self.epoch}/{epochs}  {shown}  ({took:.1f} s)", file=sys.stdout, flush=True)
             if self.checkpoint_dir is not None:
                 self.save_checkpoint(self.checkpoint_dir / CHECKPOINT)
@@ -248,20 +270,38 @@ class Trainer:
         self.train_mode(False)
         return self
 
+    def _kept(self) -> str:
+        if self.checkpoint_dir is not None and (self.checkpoint_dir / CHECKPOINT).exists():
+            return f"the last good checkpoint (epoch {self.epoch}) is kept at {self.checkpoint_dir / CHECKPOINT}"
+        return "no checkpoint was written for this epoch"
+
     def _check_finite(self, stacked: dict[str, torch.Tensor]) -> None:
+        """Stop at the first NaN or infinite step value, or a loss beyond ``loss_bound``."""
         for k, values in stacked.items():
-            bad = torch.nonzero(~torch.isfinite(values)).flatten()
+            bad = ~torch.isfinite(values)
+            if k.startswith("loss"):
+                bad |= values.abs() > self.loss_bound
+            bad = torch.nonzero(bad).flatten()
             if len(bad):
-                step = int(bad[0])
-                kept = (
-                    f"the last good checkpoint (epoch {self.epoch}) is kept at {self.checkpoint_dir / CHECKPOINT}"
-                    if self.checkpoint_dir is not None and (self.checkpoint_dir / CHECKPOINT).exists()
-                    else "no checkpoint was written for this epoch"
+                step, value = int(bad[0]), float(values[int(bad[0])])
+                error = NonFiniteLossError if not math.isfinite(value) else DivergenceError
+                what = f"became {value}" if error is NonFiniteLossError else f"reached {value:.3g}, beyond {self.loss_bound:g}"
+                raise error(
+                    f"{self.name}: {k} {what} at epoch {self.epoch + 1}, step {step + 1}; training stopped and "
+                    f"{self._kept()}. Try a lower learning rate or check the data for NaNs."
                 )
-                raise NonFiniteLossError(
-                    f"{self.name}: {k} became {float(values[step])} at epoch {self.epoch + 1}, step {step + 1}; "
-                    f"training stopped and {kept}. Try a lower learning rate or check the data for NaNs."
-                )
+
+    def _check_weights(self) -> None:
+        """Stop when a weight is no longer finite or beyond ``weight_bound`` (a diverged run)."""
+        for name, model in self.models.items():
+            for pname, p in model.named_parameters():
+                top = float(p.detach().abs().max()) if p.numel() else 0.0
+                if not math.isfinite(top) or top > self.weight_bound:
+                    raise DivergenceError(
+                        f"{self.name}: weight {name}.{pname} reached {top:.3g} (bound {self.weight_bound:g}) in epoch "
+                        f"{self.epoch + 1}: the run diverged; training stopped and {self._kept()}. "
+                        f"Try a smaller learning rate."
+                    )
 
     # --- checkpoints ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -290,20 +330,22 @@ class Trainer:
 
     def load_checkpoint(self, path: str | Path) -> None:
         path = Path(path)
+        way_out = (f"Delete {path} (or pass fresh=True to the run, which does that) to train this run again "
+                   f"from the start, or pass another run_root.")
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:
-            raise RuntimeError(f"{path}: not a readable labkit checkpoint ({err})") from err
+            raise CheckpointError(f"{path}: not a readable labkit checkpoint ({type(err).__name__}: {err}). {way_out}") from err
         if not isinstance(state, dict) or state.get("format") != 1:
-            raise RuntimeError(f"{path}: not a labkit checkpoint (format 1)")
+            raise CheckpointError(f"{path}: not a labkit checkpoint (format 1). {way_out}")
         mine = json.loads(json.dumps(self.config, default=str))
         if state["config"] != mine:
             diff = sorted(k for k in set(mine) | set(state["config"]) if mine.get(k) != state["config"].get(k))
             theirs = state["config"]
             said = ", ".join(f"{k}: {theirs.get(k)!r} there, {mine.get(k)!r} here" for k in diff)
-            raise RuntimeError(f"{path} was written with other settings ({said}); use another checkpoint_dir for these settings")
+            raise CheckpointError(f"{path} was written with other settings ({said}); use another checkpoint_dir for these settings")
         if set(state["models"]) != set(self.models):
-            raise RuntimeError(f"{path}: holds models {sorted(state['models'])}, this trainer has {sorted(self.models)}")
+            raise CheckpointError(f"{path}: holds models {sorted(state['models'])}, this trainer has {sorted(self.models)}")
         for k, m in self.models.items():
             m.load_state_dict(state["models"][k])
         for k, o in self.optimizers.items():

@@ -10,7 +10,8 @@ Two generators (``G``: A → B, ``F``: B → A) and two discriminators (``D_A``,
   weighted by ``lambda_cyc`` (10), and the identity loss weighted by ``lambda_id · lambda_cyc``.
 
 Adam with β1 = 0.5; learning rates ``lr_g`` and ``lr_d`` (paper 001: 0.0002 and 0.0001) held for the
-first ``decay_from`` share of the epochs, then decayed linearly to 0 by the last. ``augment`` is
+first ``decay_from`` share of the epochs, then decayed linearly to 0 by the last (a ``LambdaLR`` in
+the core's scheduler slot, stepped after each epoch). Mixed precision (``amp``) as every trainer. ``augment`` is
 applied to the real images of both domains (paper 001's train-time augmentation). Domain B is
 drawn at random each step, so the two sets need not be the same size.
 """
@@ -78,7 +79,9 @@ class CycleGANTrainer(Trainer):
         self.loss = loss or LSGANLoss()
         self.total_epochs, self.decay_from = epochs, decay_from
         self.lambda_cyc, self.lambda_id, self.weighted_cycle, self.d_steps = lambda_cyc, lambda_id, weighted_cycle, d_steps
-        self.base_lr = {"G": lr_g, "D": lr_d}
+        # the learning-rate decay lives in the core's scheduler slot: stepped once per epoch, saved
+        self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(o, lambda epoch: self.lr_factor(epoch))
+                           for k, o in self.optimizers.items()}
         self.pool_A, self.pool_B = ImagePool(pool, self.gen), ImagePool(pool, self.gen)
         self.augment = augment or (lambda x: x)
         self.fixed = fixed
@@ -88,12 +91,13 @@ class CycleGANTrainer(Trainer):
         """γ of the weighted cycle loss in the current epoch: 0 in the first, 1 in the last."""
         return min(1.0, self.epoch / max(1, self.total_epochs - 1))
 
-    def lr_factor(self) -> float:
+    def lr_factor(self, epoch: int | None = None) -> float:
         """1 until ``decay_from`` of the epochs, then linearly down to 0 after the last."""
+        epoch = self.epoch if epoch is None else epoch
         start = int(self.decay_from * self.total_epochs)
-        if self.epoch < start:
+        if epoch < start:
             return 1.0
-        return max(0.0, 1.0 - (self.epoch - start) / max(1, self.total_epochs - start))
+        return max(0.0, 1.0 - (epoch - start) / max(1, self.total_epochs - start))
 
     def fit(self, data, epochs, **kwargs):
         """As :meth:`Trainer.fit`, over batches of domain A; extra critic steps draw from all of A."""
@@ -111,31 +115,32 @@ class CycleGANTrainer(Trainer):
     def train_step(self, batch):
         (a,) = batch
         n = len(a)
-        for name, opt in self.optimizers.items():
-            for group in opt.param_groups:
-                group["lr"] = self.base_lr[name] * self.lr_factor()
         b = self._random(self.B, n)
         a, b = self.augment(a), self.augment(b)
         opt_g, opt_d = self.optimizers["G"], self.optimizers["D"]
         # discriminators / critics: the first step on this batch, further ones on fresh draws
         for k in range(self.d_steps):
             ra, rb = (a, b) if k == 0 else (self.augment(self._random(self.A, n)), self.augment(self._random(self.B, n)))
-            with torch.no_grad():
-                fake_b, fake_a = self.pool_B(self.G(ra)), self.pool_A(self.F(rb))
-            out_a_real, out_a_fake = self.D_A(ra), self.D_A(fake_a)
-            out_b_real, out_b_fake = self.D_B(rb), self.D_B(fake_b)
-            loss_d = self.loss.d_loss(out_a_real, out_a_fake) + self.loss.d_loss(out_b_real, out_b_fake)
+            with torch.no_grad(), self.autocast():
+                fake_b, fake_a = self.pool_B(self.G(ra).float()), self.pool_A(self.F(rb).float())
+            with self.autocast():
+                out_a_real, out_a_fake = self.D_A(ra).float(), self.D_A(fake_a).float()
+                out_b_real, out_b_fake = self.D_B(rb).float(), self.D_B(fake_b).float()
+                loss_d = self.loss.d_loss(out_a_real, out_a_fake) + self.loss.d_loss(out_b_real, out_b_fake)
             penalty = self.loss.penalty(self.D_A, ra, fake_a) + self.loss.penalty(self.D_B, rb, fake_b)
             opt_d.zero_grad(set_to_none=True)
             (loss_d + penalty).backward()
             opt_d.step()
         # generators
-        fake_b, fake_a = self.G(a), self.F(b)
-        adv = self.loss.g_loss(self.D_B(fake_b)) + self.loss.g_loss(self.D_A(fake_a))
-        gamma = self.gamma()
-        cyc = self._cycle(a, self.F(fake_b), self.D_A, gamma) + self._cycle(b, self.G(fake_a), self.D_B, gamma)
-        idt = ((self.F(a) - a).abs().mean() + (self.G(b) - b).abs().mean()) if self.lambda_id else torch.zeros(())
-        loss_g = adv + self.lambda_cyc * cyc + self.lambda_cyc * self.lambda_id * idt
+        with self.autocast():
+            fake_b, fake_a = self.G(a), self.F(b)
+            adv = self.loss.g_loss(self.D_B(fake_b).float()) + self.loss.g_loss(self.D_A(fake_a).float())
+            gamma = self.gamma()
+            cyc = (self._cycle(a, self.F(fake_b).float(), self.D_A, gamma)
+                   + self._cycle(b, self.G(fake_a).float(), self.D_B, gamma))
+            idt = ((self.F(a).float() - a).abs().mean() + (self.G(b).float() - b).abs().mean()) if self.lambda_id \
+                else torch.zeros((), device=self.device)
+            loss_g = adv + self.lambda_cyc * cyc + self.lambda_cyc * self.lambda_id * idt
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -157,9 +162,10 @@ class CycleGANTrainer(Trainer):
         there.eval(); back.eval()
         outs, recs = [], []
         for i in range(0, len(x), batch_size):
-            t = there(x[i : i + batch_size].to(self.device))
-            outs.append(t.float().cpu())
-            recs.append(back(t).float().cpu())
+            with self.autocast():
+                t = there(x[i : i + batch_size].to(self.device))
+                outs.append(t.float().cpu())
+                recs.append(back(t).float().cpu())
         there.train(was[0]); back.train(was[1])
         return torch.cat(outs), torch.cat(recs)
 

@@ -46,6 +46,7 @@ class GANTrainer(Trainer):
         self.loss = loss or BCELoss()
         self.nz, self.num_classes, self.d_steps = nz, num_classes, d_steps
         self.augment = augment or (lambda x: x)
+        self.hidden_in_log = ("d_real",)  # the log shows D(G(z)) and the losses
         # one fixed noise (and, for a conditional model, labels in rows of a class each)
         n_fixed = n_fixed or (10 * num_classes if num_classes else 64)
         self.fixed_z = torch.randn(n_fixed, nz, generator=torch.Generator().manual_seed(1234))
@@ -58,44 +59,53 @@ class GANTrainer(Trainer):
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.nz, generator=self.gen).to(self.device)
 
-    def _G(self, z, y):
+    def _G(self, z, y=None):
         return self.G(z, y) if self.conditional else self.G(z)
 
-    def _D(self, x, y):
+    def _D(self, x, y=None):
         return self.D(x, y) if self.conditional else self.D(x)
 
-    def train_step(self, batch):
-        x, y = batch
-        b = len(x)
-        opt_g, opt_d = self.optimizers["G"], self.optimizers["D"]
-        # discriminator (critic) steps: fakes carry the real batch's labels
-        for _ in range(self.d_steps):
-            with self.autocast():
-                fake = self._G(self.noise(b), y).detach()
-                real_out = self._D(self.augment(x), y).float()
-                fake_out = self._D(self.augment(fake), y).float()
-                loss_d = self.loss.d_loss(real_out, fake_out)
-            penalty = self.loss.penalty(self._D, x, fake.float(), y, y)  # 0 unless the loss has one (WGAN-GP)
-            opt_d.zero_grad(set_to_none=True)
-            (loss_d + penalty).backward()
-            opt_d.step()
-        # generator step: labels drawn uniformly, as in paper 004
-        y_g = torch.randint(0, self.num_classes, (b,), generator=self.gen).to(self.device) if self.conditional else None
+    # Discriminator (critic) step: maximise log D(x) + log(1 - D(G(z))) -- or the loss's own
+    # objective (least squares; Wasserstein: E[C(x)] - E[C(G(z))] minus the gradient penalty).
+    # The fakes are detached: this step moves D only. Fakes carry the real batch's labels.
+    def d_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
         with self.autocast():
-            out = self._D(self.augment(self._G(self.noise(b), y_g)), y_g).float()
-            loss_g = self.loss.g_loss(out)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        with torch.no_grad():
-            stats = {
-                "loss_d": loss_d, "loss_g": loss_g,
-                "d_real": self.loss.prob(real_out).mean(), "d_fake": self.loss.prob(fake_out).mean(),
-                "d_acc": ((real_out > 0).float().mean() + (fake_out < 0).float().mean()) / 2,
-            }
-            if torch.is_tensor(penalty):
-                stats["penalty"] = penalty.detach()
+            fake = self._G(self.noise(len(x)), y).detach()
+            real_out = self._D(self.augment(x), y).float()
+            fake_out = self._D(self.augment(fake), y).float()
+            loss_d = self.loss.d_loss(real_out, fake_out)
+        penalty = self.loss.penalty(self._D, x, fake.float(), y, y)  # 0 unless the loss has one (WGAN-GP)
+        opt = self.optimizers["D"]
+        opt.zero_grad(set_to_none=True)
+        (loss_d + penalty).backward()
+        opt.step()
+        real_p, fake_p = self.loss.prob(real_out.detach()), self.loss.prob(fake_out.detach())
+        stats = {"loss_d": loss_d.detach(), "d_real": real_p.mean(), "d_fake": fake_p.mean(),
+                 # D's accuracy by the loss's own decision rule (a probability of "real" above ½)
+                 "d_acc": ((real_p > 0.5).float().mean() + (fake_p <= 0.5).float().mean()) / 2}
+        if torch.is_tensor(penalty):
+            stats["penalty"] = penalty.detach()
         return stats
+
+    # Generator step: maximise log D(G(z)) (the non-saturating loss; or the loss's own), on
+    # fresh noise. For a conditional model the labels are drawn uniformly, as in paper 004.
+    def g_step(self, n: int) -> dict[str, torch.Tensor]:
+        y = torch.randint(0, self.num_classes, (n,), generator=self.gen).to(self.device) if self.conditional else None
+        with self.autocast():
+            out = self._D(self.augment(self._G(self.noise(n), y)), y).float()
+            loss_g = self.loss.g_loss(out)
+        opt = self.optimizers["G"]
+        opt.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt.step()
+        return {"loss_g": loss_g.detach()}
+
+    def train_step(self, batch):
+        """``d_steps`` discriminator steps on this batch, then one generator step."""
+        x, y = batch
+        for _ in range(self.d_steps):
+            stats = self.d_step(x, y if self.conditional else None)
+        return {**stats, **self.g_step(len(x))}
 
     @torch.no_grad()
     def render(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
