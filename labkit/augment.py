@@ -1,4 +1,6 @@
-"""Classic image augmentation on batches, as Keras's ImageDataGenerator does it (paper 000):
+"""Batch augmentation: classic (flips, zoom, shear) and DiffAugment, by name (:func:`make_augment`).
+
+Classic image augmentation on batches, as Keras's ImageDataGenerator does it (paper 000):
 random horizontal flips, zoom and shear, each drawn per image, applied with one affine warp.
 Runs on the batch's device and keeps the batch's shape; pass it as a trainer's ``augment``."""
 from __future__ import annotations
@@ -118,3 +120,15 @@ class DiffAugment:
             else:
                 x = getattr(self, op)(x)
         return x.contiguous()
+
+
+AUGMENTERS = {"classic": ClassicAugment, "diffaugment": DiffAugment}
+
+
+def make_augment(kind: str, generator: torch.Generator, **args):
+    """The augmenter ``kind`` (``"classic"`` or ``"diffaugment"``) with its ``args``, drawing every
+    random number from ``generator``: pass the trainer's own (``trainer.gen``), which every
+    checkpoint saves, so a resumed run draws the same augmentations as an uninterrupted one."""
+    if kind not in AUGMENTERS:
+        raise ValueError(f"unknown augmentation {kind!r}; the known ones are {', '.join(sorted(AUGMENTERS))}")
+    return AUGMENTERS[kind](generator=generator, **args)

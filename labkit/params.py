@@ -36,6 +36,10 @@ class Param:
     nullable: bool = False  # the resolved value may be None (e.g. data_dir: the embedded data)
     items: type | tuple[type, ...] | None = None  # for list parameters: the type of each item
 
+    def __post_init__(self):
+        if "=" in self.help:  # papermill skips a parameter line with a second "="
+            raise ValueError(f"parameter {self.name!r}: its help must not contain '=' (papermill cannot read the line)")
+
     def expected(self) -> str:
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
@@ -86,6 +90,11 @@ class Params(dict):
         except KeyError:
             raise AttributeError(name) from None
 
+    @property
+    def run(self) -> dict[str, Any]:
+        """Where runs train and keep their checkpoints: ``fit(spec, data, epochs, **P.run)``."""
+        return {"device": self["device"], "run_root": self["run_root"]}
+
     def table(self):
         """A pandas table of name, value, where it came from and why it is there."""
         import pandas as pd
@@ -96,19 +105,43 @@ class Params(dict):
 class Spec:
     """The parameters of one chapter."""
 
-    def __init__(self, *params: Param, profile_help: str = "quick: embedded data on a CPU, minutes; paper: the paper's data and scale (GPU)"):
-        self.params = {p.name: p for p in params}
-        if "profile" in self.params or "seed" in self.params:
-            raise ValueError("'profile' and 'seed' are added by Spec itself")
+    def __init__(self, *params: Param, data: tuple[str, str] | None = None,
+                 profile_help: str = "quick: embedded data on a CPU, minutes; paper: the paper's data and scale (GPU)"):
+        """``params``: the chapter's own knobs. Every chapter also gets ``profile``, ``seed``,
+        ``device`` and ``run_root``, declared here once; ``data = (help, paper default)``
+        adds ``data_dir`` (None: the embedded default data)."""
+        own = {p.name: p for p in params}
+        shared = {"profile", "seed", "data_dir", "device", "run_root"}
+        if shared & set(own):
+            raise ValueError(f"{sorted(shared & set(own))} are added by Spec itself")
         self.params = {
             "profile": Param("profile", profile_help, "quick", "paper", str, choices=PROFILES),
             "seed": Param("seed", "one seed for data order, noise and initial weights", 0, 0, int, low=0),
-            **self.params,
+            **({"data_dir": Param("data_dir", data[0], None, data[1], str, nullable=True)} if data else {}),
+            **own,
+            "device": Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
+                            choices=("auto", "cuda", "mps", "cpu")),
+            "run_root": Param("run_root", "where checkpoints go, one folder per run (None: $LABKIT_RUNS or runs)",
+                              None, None, str, nullable=True),
         }
 
     @property
     def names(self) -> list[str]:
         return list(self.params)
+
+    def cell(self) -> str:
+        """The notebook's ``parameters`` cell, one typed line per parameter with its reason, in the
+        form papermill reads (``name: Optional[int] = None  # why``; ``papermill --help-notebook``
+        lists them). A knob whose two profiles differ defaults to ``None``: the profile's value."""
+        lines = []
+        for p in self.params.values():
+            kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
+            kind = "float" if float in kinds else kinds[0].__name__
+            same = p.quick == p.paper or p.name == "profile"
+            value = "None" if not same else f'"{p.quick}"' if isinstance(p.quick, str) else repr(p.quick)
+            annotation = f"Optional[{kind}]" if (p.nullable or not same) else kind
+            lines.append(f"{p.name}: {annotation} = {value}  # {p.help}")
+        return "\n".join(lines)
 
     def _unknown(self, names) -> None:
         if names:

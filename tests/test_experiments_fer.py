@@ -7,6 +7,7 @@ from labkit.data.core import ImageSet, concat
 from labkit.data.fer_standin import make_fer_standin
 from labkit.metrics import ClassifierScore, per_class_accuracy
 from labkit.models import Paper000CNN, Paper000Discriminator, Paper000Generator, count_params
+from labkit.runs import fit
 from labkit.train import GANTrainer
 
 CLASSES = ["Angry", "Disgust", "Fear"]
@@ -116,29 +117,31 @@ def test_capacity_scales_paper000_models_but_keeps_1024_features():
     assert Paper000Generator(F=0.125).blocks[1].out_channels == 32
 
 
-def test_train_classifier_resumes_and_never_reuses_other_data(tmp_path):
+def test_classifier_runs_resume_and_never_reuse_other_data(tmp_path):
     train = make_fer_standin(140, seed=0, quiet=True)
     val = make_fer_standin(70, seed=1, quiet=True)
-    kw = dict(arch="surreal", F=0.125, batch=32, lr=1e-3, device="cpu", run_root=tmp_path)
-    first = ch.train_classifier(train, val, epochs=1, **kw)
+    spec = ch.classifier_spec("surreal", F=0.125, batch=32, lr=1e-3)
+    run = dict(device="cpu", run_root=tmp_path)
+    first = fit(spec, train, 1, val=val, **run)
     assert set(first.history[0]) >= {"loss", "acc", "val_loss", "val_acc"}
-    again = ch.train_classifier(train, val, epochs=2, **kw)
+    again = fit(spec, train, 2, val=val, **run)
     assert again.resumed_from == 1 and again.epoch == 2
     other = ImageSet(train.x.flip(-1), train.y, train.classes, train.source)  # same source text, other images
     assert other.fingerprint() != train.fingerprint()
-    fresh = ch.train_classifier(other, val, epochs=1, **kw)
+    fresh = fit(spec, other, 1, val=val, **run)
     assert fresh.resumed_from is None
-    quiet = ch.train_classifier(train, val, epochs=1, validate=False, **{**kw, "run_root": tmp_path / "b"})
-    assert "val_acc" not in quiet.history[0]
+    quiet = fit(spec, train, 1, **run)  # no validation: its own run, whose history has none
+    assert quiet.resumed_from is None and "val_acc" not in quiet.history[0]
 
 
 def test_compare_runs_every_condition_and_seed_and_reuses_done_runs(tmp_path):
     train = make_fer_standin(140, seed=0, quiet=True)
     val = test = make_fer_standin(70, seed=1, quiet=True)
-    kw = dict(arch="surreal", F=0.125, epochs=1, batch=32, lr=1e-3, device="cpu", run_root=tmp_path)
-    done = {("plain", 3): ch.train_classifier(train, val, seed=3, **kw)}
+    kw = dict(arch="surreal", F=0.125, batch=32, lr=1e-3)
+    run = dict(device="cpu", run_root=tmp_path)
+    done = {("plain", 3): fit(ch.classifier_spec(seed=3, **kw), train, 1, **run)}
     conditions = {"plain": {"train": train}, "weighted": {"train": train, "weighted": True}}
-    table, scores = ch.compare(conditions, val, test, 2, first_seed=3, done=done, watch=[1], **kw)
+    table, scores = ch.compare(conditions, test, 2, 1, first_seed=3, done=done, watch=[1], run=run, **kw)
     assert list(zip(table.condition, table.seed)) == [("plain", 3), ("plain", 4), ("weighted", 3), ("weighted", 4)]
     assert set(table.columns) >= {"accuracy", "balanced accuracy", "Disgust", "Disgust → Angry"}
     assert scores[("plain", 3)].accuracy == pytest.approx(table.accuracy[0])
@@ -170,6 +173,6 @@ def test_quick_and_paper_profiles():
 def test_quick_classifier_learns_the_standin():
     train = make_fer_standin(2400, seed=0, label_noise=0.1, quiet=True)
     val = make_fer_standin(600, seed=1, label_noise=0.1, quiet=True)
-    t = ch.train_classifier(train, val, arch="paper000", F=0.125, epochs=4, batch=64, lr=1e-3, device="cpu", run_root=None)
+    t = fit(ch.classifier_spec("paper000", F=0.125, batch=64, lr=1e-3), train, 4, val=val, device="cpu")
     majority = max(val.counts()) / len(val)
     assert t.history[-1]["val_acc"] > majority + 0.15

@@ -4,6 +4,7 @@ import torch
 
 from labkit.experiments import mnist as ch
 from labkit.pca import ClassPCA
+from labkit.runs import fit
 
 
 def test_saturation_absolute_for_accuracy_relative_for_fid():
@@ -19,23 +20,25 @@ def test_paper_numbers_are_the_papers():
     assert len(ch.FULL_GRID) == 27 and {p["B"] for p in ch.FULL_GRID} == {32, 64, 128}
 
 
-def test_gan_recipe_trains_resumes_and_records_the_lenet_score(mnist_small):
-    lenet = ch.train_lenet(mnist_small, mnist_small, 1, device="cpu", checkpoint=False).model.eval()
-    kw = dict(F=0.1, D=1, B=50, lr=2e-3, conditional=True, real_target=0.9, device="cpu", lenet=lenet)
-    run = ch.train_gan(mnist_small, epochs=1, **kw)
+def test_gan_recipe_trains_resumes_and_records_the_lenet_score(mnist_small, tmp_path):
+    lenet = fit(ch.lenet_spec(), mnist_small, 1, device="cpu", run_root=tmp_path).model.eval()
+    spec = ch.gan_spec(F=0.1, D=1, B=50, lr=2e-3, conditional=True, real_target=0.9)
+    metrics = {"lenet_score": ch.lenet_score(lenet)}
+    run = fit(spec, mnist_small, 1, metrics=metrics, device="cpu", run_root=tmp_path)
     assert 0 <= run.history[0]["lenet_score"] <= 1 and run.name == "ccgan-F0.1-D1-B50-smooth0.9"
-    again = ch.train_gan(mnist_small, epochs=2, **kw)  # same settings: continues from epoch 1
+    again = fit(spec, mnist_small, 2, metrics=metrics, device="cpu", run_root=tmp_path)  # continues from epoch 1
     assert again.resumed_from == 1 and again.epoch == 2
     scores = ch.evaluate_generator(again, lenet, mnist_small, per_class=5)
     assert scores["n"] == 50 and scores["lenet"].n == 50 and scores["fid"].n == 50
     assert scores["fid"].features == "LeNet penultimate features (128-d)"
 
 
-def test_mixing_and_pca_tables(mnist_small):
-    lenet = ch.train_lenet(mnist_small, mnist_small, 1, device="cpu", checkpoint=False).model.eval()
+def test_mixing_and_pca_tables(mnist_small, tmp_path):
+    lenet = fit(ch.lenet_spec(), mnist_small, 1, device="cpu", run_root=tmp_path).model.eval()
     fake = mnist_small.subset(torch.arange(len(mnist_small)))
     fake.x = -fake.x
-    table, models = ch.mixing(mnist_small, fake, mnist_small, [0.5, 1.0], 2, 1, device="cpu", adjust={4: 0.9})
+    table, models = ch.mixing(mnist_small, fake, mnist_small, [0.5, 1.0], 2, 1, device="cpu", adjust={4: 0.9},
+                              run_root=tmp_path)
     assert table["real_fraction"].tolist() == [0.5, 0.5, 1.0, 1.0] and table["adjusted"].all()
     assert set(models) == {(0.5, 0), (0.5, 1), (1.0, 0), (1.0, 1)}
     pca = ClassPCA().fit(mnist_small)
@@ -46,7 +49,7 @@ def test_mixing_and_pca_tables(mnist_small):
 
 
 def test_lenet_weights_round_trip(tmp_path, mnist_small):
-    run = ch.train_lenet(mnist_small, mnist_small, 1, device="cpu", checkpoint=False)
+    run = fit(ch.lenet_spec(), mnist_small, 1, device="cpu", run_root=tmp_path)
     path = ch.save_lenet(run, tmp_path / "lenet.pt")
     loaded = ch.load_lenet(path)
     x = mnist_small.x[:8]

@@ -8,6 +8,7 @@ from labkit.data.core import ImageSet
 from labkit.data.faces import face_files, load_faces
 from labkit.data.fer_standin import make_fer_standin
 from labkit.models import Paper000CNN
+from labkit.runs import fit
 
 
 def write_images(folder, n, size=(30, 40)):
@@ -53,13 +54,14 @@ def test_sanity_set_pools_fer_faces_without_celeba(capsys):
 
 def test_per_expression_trains_one_gan_per_class_and_evaluate_caps_n(tmp_path):
     train = make_fer_standin(210, seed=0, quiet=True)
-    kw = dict(F=0.05, epochs=1, batch=16, lr=1e-3, device="cpu", run_root=tmp_path)
-    gans = ch.per_expression(train, ["Happy", "Disgust"], **kw)
+    kw = dict(F=0.05, batch=16, lr=1e-3)
+    run = dict(device="cpu", run_root=tmp_path)
+    gans = ch.per_expression(train, ["Happy", "Disgust"], 1, run=run, **kw)
     assert sorted(gans) == [1, 3] and all(not g.conditional for g in gans.values())
     assert gans[3].config["data"] != gans[1].config["data"]
     with pytest.raises(ValueError, match="unknown expression 'Joy'"):
-        ch.per_expression(train, ["Joy"], **kw)
-    cond = ch.train_dcgan(train, name="c", conditional=True, **kw)
+        ch.per_expression(train, ["Joy"], 1, run=run, **kw)
+    cond = fit(ch.dcgan_spec("c", conditional=True, num_classes=7, **kw), train, 1, **run)
     assert cond.conditional and cond.fixed_y.tolist() == torch.arange(7).repeat_interleave(8).tolist()
     clf = Paper000CNN(F=0.125).eval()
     table, images = ch.evaluate(gans, [3, 1], clf, train, n_eval=40)
@@ -73,7 +75,7 @@ def test_per_expression_trains_one_gan_per_class_and_evaluate_caps_n(tmp_path):
 
 def test_64x64_rgb_data_gets_the_papers_network(tmp_path):
     data = ImageSet(torch.rand(8, 3, 64, 64) * 2 - 1, torch.zeros(8, dtype=torch.long), ["face"], "rgb")
-    t = ch.train_dcgan(data, name="rgb", F=0.05, epochs=1, batch=4, lr=1e-3, device="cpu", run_root=tmp_path)
+    t = fit(ch.dcgan_spec("rgb", F=0.05, batch=4, lr=1e-3), data, 1, device="cpu", run_root=tmp_path)
     assert t.G.net[0].kernel_size == (4, 4) and t.generate(2).shape == (2, 3, 64, 64)
 
 

@@ -1,6 +1,5 @@
 """Static checks of the chapters: one parameters cell whose names are the chapter's spec, the
 install cell pointing at the repository named in _config.yml, every notebook in the book."""
-import ast
 import re
 
 import nbformat
@@ -21,19 +20,33 @@ def test_every_notebook_is_known_and_in_the_book():
         assert f"notebooks/{nb.stem}" in toc, f"{nb.name} is not in _toc.yml"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_one_parameters_cell_matching_the_spec(path):
+def _spec(path):
     import importlib
 
+    module, attr = SPECS[path.name]
+    return getattr(importlib.import_module(f"labkit.experiments.{module}"), attr)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_parameters_cell_written_from_the_spec(path):
     nb = nbformat.read(path, as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1, f"{path.name}: {len(cells)} cells tagged 'parameters'"
-    names = [t.id for node in ast.parse(cells[0].source).body for t in node.targets]
-    module, attr = SPECS[path.name]
-    spec = getattr(importlib.import_module(f"labkit.experiments.{module}"), attr)
-    assert sorted(names) == sorted(spec.names), f"{path.name}: parameters cell and {module}.{attr} disagree"
-    for line in cells[0].source.splitlines():
-        assert "#" in line, f"{path.name}: parameter without a one-line reason: {line}"
+    assert cells[0].source == _spec(path).cell(), f"{path.name}: paste labkit's Spec.cell() into the parameters cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_lists_exactly_the_specs_parameters_with_types(path):
+    import papermill
+
+    spec = _spec(path)
+    found = papermill.inspect_notebook(str(path))
+    assert list(found) == spec.names, f"{path.name}: papermill reads {list(found)}"
+    for name, p in spec.params.items():
+        kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
+        kind = "float" if float in kinds else kinds[0].__name__
+        assert found[name]["inferred_type_name"] in (kind, f"Optional[{kind}]"), (name, found[name])
+        assert found[name]["help"] == p.help
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -5,10 +5,10 @@ from labkit.params import Param, ParameterError, Spec, snapshot
 SPEC = Spec(
     Param("epochs", "epochs", 2, 25, int, low=1),
     Param("lr", "learning rate", 0.002, 0.0002, float, low=1e-6, high=1.0),
-    Param("data_dir", "data folder", None, "data", str, nullable=True),
     Param("mode", "a choice", "a", "b", str, choices=("a", "b")),
     Param("fractions", "a list", [0.1, 1.0], [0.5], list, items=(int, float), low=0, high=1),
     Param("flag", "a flag", True, False, bool),
+    data=("data folder", "data"),
 )
 
 

@@ -7,19 +7,16 @@ from typing import Any, Sequence
 
 import torch
 
-from labkit.augment import ClassicAugment
-from labkit.data.core import ImageSet, concat, tensor_fingerprint
+from labkit.data.core import ImageSet, concat
 from labkit.data.fer2013 import CLASSES
-from labkit.experiments.common import fit_gan, one_class  # noqa: F401  (one_class: the chapter uses ch.one_class)
-from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
-from labkit.experiments.fer import PAPER_001, train_classifier
-from labkit.experiments.radford import train_dcgan
-from labkit.losses import LSGANLoss, WGANGPLoss
+from labkit.experiments.common import load_fer, one_class  # noqa: F401  (one_class: the chapter uses ch.one_class)
+from labkit.experiments.fer import FER_DATA, PAPER_001, classifier_spec
+from labkit.experiments.radford import dcgan_spec
 from labkit.metrics import FID, classifier_score, nearest_ssim, ssim
-from labkit.models import PatchDiscriminator, RadfordDiscriminator, RadfordGenerator, ResnetGenerator
 from labkit.params import Param, Spec
-from labkit.runtime import seed_everything
-from labkit.train import BatchSource, CycleGANTrainer, GANTrainer, run_dir
+from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
+from labkit.runs import CycleGANSpec, GANSpec, fit
+from labkit.train import CycleGANTrainer, GANTrainer
 from labkit.train.classifier import predict
 
 VARIANTS = {
@@ -35,8 +32,6 @@ PAPER = {
 }
 
 SPEC = Spec(
-    Param("data_dir", "FER2013: fer2013.csv or the image-folder copy; None = the stand-in drawn by labkit",
-          None, "data/fer2013", str, nullable=True),
     Param("n_standin", "stand-in training faces (used when data_dir is None)", 3000, 28709, int, low=140),
     Param("n_standin_test", "stand-in test faces", 900, 3589, int, low=70),
     Param("source", "the expression translated from", "Neutral", "Neutral", str, choices=tuple(CLASSES)),
@@ -44,7 +39,7 @@ SPEC = Spec(
     Param("second_target", "a second target, trained with the weighted cycle loss only", "Surprise", "Surprise", str,
           choices=tuple(CLASSES)),
     Param("variants", "CycleGAN variants for the main pair", list(VARIANTS), list(VARIANTS), list, items=str),
-    Param("F", "generator and discriminator capacity: 1 = CycleGAN's 64 filters; quick: an eighth", 0.125, 1.0, float,
+    Param("F", "generator and discriminator capacity: 1 is CycleGAN's 64 filters; quick: an eighth", 0.125, 1.0, float,
           low=0.01, high=4),
     Param("blocks", "residual blocks in each generator (CycleGAN for small images: 6)", 6, 6, int, low=1),
     Param("batch", "batch size", 8, 16, int, low=1),
@@ -56,7 +51,7 @@ SPEC = Spec(
           low=1),
     Param("judge_F", "capacity of the judge (paper 000's CNN, class-weighted) that scores translations", 0.25, 1.0,
           float, low=0.01, high=4),
-    Param("clf_F", "capacity of Part B's Simple classifier (1 = paper 001's 5.9 M parameters)", 0.25, 1.0, float,
+    Param("clf_F", "capacity of Part B's Simple classifier (1: paper 001's 5.9 M parameters)", 0.25, 1.0, float,
           low=0.01, high=4),
     Param("clf_epochs", "epochs of the judge and of each Part B classifier", 6, 30, int, low=1),
     Param("gan_F", "capacity of Part B's DCGAN and WGAN-GP on neutral faces", 0.25, 1.0, float, low=0.01, high=4),
@@ -67,23 +62,13 @@ SPEC = Spec(
           "neutral faces' (the classifier's own idea of a confident neutral)", 0.5, 0.5,
           float, low=0, high=1),
     Param("seeds", "seeds of the Part B classifier comparison", 2, 3, int, low=1),
-    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
-          choices=("auto", "cuda", "mps", "cpu")),
-    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
-          nullable=True),
+    data=FER_DATA,
 )
 
 
 def load(P) -> tuple[ImageSet, ImageSet]:
     """(train, test): FER2013's Training and PrivateTest (paper 001's 3,589 test faces), or the stand-in."""
-    if P.data_dir is not None:
-        from labkit.data.fer2013 import load_fer2013
-
-        return load_fer2013(P.data_dir, "Training"), load_fer2013(P.data_dir, "PrivateTest", quiet=True)
-    from labkit.data.fer_standin import make_fer_standin
-
-    return (make_fer_standin(P.n_standin, seed=0),
-            make_fer_standin(P.n_standin_test, seed=2, quiet=True))
+    return tuple(load_fer(P, ("Training", "PrivateTest")))
 
 
 def faces_of(s: ImageSet, name: str) -> torch.Tensor:
@@ -92,10 +77,9 @@ def faces_of(s: ImageSet, name: str) -> torch.Tensor:
     return s.of_class(s.classes.index(name))
 
 
-def train_cyclegan(A: torch.Tensor, B: torch.Tensor, variant: str, *, name: str, F: float, blocks: int, batch: int,
-                   epochs: int, lr_g: float, lr_d: float, critic_steps: int = 5, fixed: torch.Tensor | None = None,
-                   seed: int = 0, device="auto", run_root=None) -> CycleGANTrainer:
-    """One CycleGAN variant between faces ``A`` and ``B``:
+def cyclegan_spec(variant: str, name: str, *, F: float, blocks: int, batch: int, lr_g: float, lr_d: float,
+                  critic_steps: int = 5, seed: int = 0) -> CycleGANSpec:
+    """One CycleGAN variant:
 
     - ``"CycleGAN"``: least squares, pixel cycle loss, one learning rate (``lr_g``) for all;
     - ``"weighted cycle"``: paper 001's tricks: its weighted cycle loss, ``lr_g`` / ``lr_d``,
@@ -103,26 +87,19 @@ def train_cyclegan(A: torch.Tensor, B: torch.Tensor, variant: str, *, name: str,
     - ``"Wasserstein"``: critics with gradient penalty (λ 10), ``critic_steps`` per generator step,
       ``lr_g`` / ``lr_d``, pixel cycle loss.
 
-    Every variant: 6-block ResNet generators, PatchGAN discriminators, cycle λ 10, identity 0.5,
-    a pool of 50 fakes, Adam β1 0.5, learning rate decaying linearly over the second half."""
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {list(VARIANTS)}; got {variant!r}")
-    c = A.shape[1]
-    config = {"variant": variant, "F": F, "blocks": blocks, "batch": batch, "epochs": epochs, "lr_g": lr_g, "lr_d": lr_d,
-              "critic_steps": critic_steps if variant == "Wasserstein" else 1, "seed": seed,
-              "A": tensor_fingerprint(A), "B": tensor_fingerprint(B)}
-    seed_everything(seed)
-    nets = (ResnetGenerator(c, F, blocks), ResnetGenerator(c, F, blocks), PatchDiscriminator(c, F), PatchDiscriminator(c, F))
-    opts: dict[str, Any] = {"loss": LSGANLoss(), "lr_g": lr_g, "lr_d": lr_g}
+    Every variant: ``blocks``-block ResNet generators, PatchGAN discriminators, cycle λ 10,
+    identity 0.5, a pool of 50 fakes, Adam β1 0.5, learning rate decaying linearly over the
+    second half."""
+    nets = dict(g_args={"F": F, "blocks": blocks}, d_args={"F": F}, batch=batch, seed=seed)
+    if variant == "CycleGAN":
+        return CycleGANSpec(name, loss="lsgan", lr_g=lr_g, lr_d=lr_g, **nets)
     if variant == "weighted cycle":
-        opts = {"loss": LSGANLoss(real_target=0.9), "lr_g": lr_g, "lr_d": lr_d, "weighted_cycle": True,
-                "augment": ClassicAugment(flip=0.5, zoom=0.1, shear=0.0, generator=torch.Generator().manual_seed(seed))}
-    elif variant == "Wasserstein":
-        opts = {"loss": WGANGPLoss(10.0), "lr_g": lr_g, "lr_d": lr_d, "d_steps": critic_steps}
-    t = CycleGANTrainer(*nets, B, epochs=epochs, fixed=fixed, seed=seed, device=device, name=name, config=config,
-                        snapshot_every=max(1, epochs // 25), checkpoint_dir=run_dir(run_root, name, config), **opts)
-    t.fit(BatchSource(A, batch_size=min(batch, len(A))), epochs)
-    return t
+        return CycleGANSpec(name, loss="lsgan", loss_args={"real_target": 0.9}, lr_g=lr_g, lr_d=lr_d, weighted_cycle=True,
+                            augment="classic", augment_args={"flip": 0.5, "zoom": 0.1, "shear": 0.0}, **nets)
+    if variant == "Wasserstein":
+        return CycleGANSpec(name, loss="wgan-gp", loss_args={"lambda_gp": 10.0}, lr_g=lr_g, lr_d=lr_d,
+                            d_steps=critic_steps, **nets)
+    raise ValueError(f"variant must be one of {list(VARIANTS)}; got {variant!r}")
 
 
 def _transfer_row(source: torch.Tensor, out: torch.Tensor, rec: torch.Tensor, target_real: torch.Tensor, target: int,
@@ -162,20 +139,16 @@ def transfer_table(runs: dict[str, CycleGANTrainer], source: torch.Tensor, targe
 
 # --- Part B -------------------------------------------------------------------------------
 
-def train_fake_gans(neutral: ImageSet, *, F: float, epochs: int, batch: int = 64, critic_steps: int = 5, seed: int = 0,
-                    device="auto", run_root=None) -> dict[str, GANTrainer]:
+def fake_gan_specs(*, F: float, batch: int = 64, critic_steps: int = 5, seed: int = 0) -> dict[str, GANSpec]:
     """Paper 001's "fake GAN" on neutral faces: the DCGAN for 1×48×48 (transposed convolutions with
     batch norm and ReLU; a convolutional discriminator with batch norm, leaky ReLU and a sigmoid)
     with BCE, and its WGAN-GP twin (the same networks, a critic without the sigmoid, ``critic_steps``
     critic steps per generator step)."""
-    def build():
-        return RadfordGenerator(channels=1, size=48, F=F), RadfordDiscriminator(channels=1, size=48, F=F)
-
-    common = dict(epochs=epochs, batch=batch, seed=seed, device=device, run_root=run_root)
     return {
-        "DCGAN": train_dcgan(neutral, name="fake-dcgan", F=F, lr=1e-3, **common),
-        "WGAN-GP": fit_gan(neutral, build, name="fake-wgan-gp", config={"model": "radford48", "F": F, "loss": "wgan-gp"},
-                           lr=2e-4, loss=WGANGPLoss(10.0), d_steps=critic_steps, n_fixed=36, **common),
+        "DCGAN": dcgan_spec("fake-dcgan", F=F, batch=batch, lr=1e-3, seed=seed),
+        "WGAN-GP": GANSpec("fake-wgan-gp", "radford", g_args={"F": F}, d_args={"F": F}, loss="wgan-gp",
+                           loss_args={"lambda_gp": 10.0}, lr_g=2e-4, lr_d=2e-4, batch=batch, d_steps=critic_steps,
+                           n_fixed=36, seed=seed),
     }
 
 
@@ -237,8 +210,8 @@ def retrain(train: ImageSet, test: ImageSet, synthetic: torch.Tensor, neutral: i
     rows = []
     for seed in range(seeds):
         for cond, data in sets.items():
-            t = train_classifier(data, test, arch="simple", F=F, epochs=epochs, batch=64, lr=1e-3, seed=seed,
-                                 validate=False, device=device, run_root=run_root)
+            t = fit(classifier_spec("simple", F=F, batch=64, lr=1e-3, seed=seed), data, epochs, device=device,
+                    run_root=run_root)
             s = classifier_score(t.model, test.x, test.y)
             rows.append({"seed": seed, "condition": cond, "overall": s.accuracy,
                          **{c: s.per_class[i] for i, c in enumerate(test.classes)}})

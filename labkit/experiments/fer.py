@@ -12,15 +12,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from labkit.augment import ClassicAugment
 from labkit.data.core import ImageSet, concat
 from labkit.data.fer2013 import CLASSES, COUNTS
-from labkit.experiments.common import class_images, fit_classifier, fit_gan, one_class
-from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
-from labkit.losses import make_loss
+from labkit.experiments.common import class_images, load_fer, one_class
 from labkit.metrics import ClassifierScore, classifier_score
-from labkit.models import Paper000CNN, Paper000Discriminator, Paper000Generator, SimpleFERNet, SurrealFERNet
 from labkit.params import Param, Spec
+from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
+from labkit.runs import ClassifierSpec, GANSpec, class_weights, fit  # noqa: F401  (class_weights: ch.class_weights)
 from labkit.train import ClassifierTrainer, GANTrainer
 
 # Numbers the papers give, quoted (never computed).
@@ -52,22 +50,17 @@ PAPER_001 = {
     "simple_hits_synthetic": [282, 36, 271, 767, 271, 328, 423],
 }
 
-CLASSIFIERS = {"paper000": Paper000CNN, "simple": SimpleFERNet, "surreal": SurrealFERNet}
+CLASSIFIERS = ("paper000", "simple", "surreal")  # names in labkit.models.registry
+FER_DATA = ("FER2013: fer2013.csv or the image-folder copy; None: the stand-in drawn by labkit", "data/fer2013")
 
 SPEC = Spec(
-    Param("data_dir", "FER2013: fer2013.csv or the image-folder copy; None = the stand-in drawn by labkit",
-          None, "data/fer2013", str, nullable=True),
     Param("n_standin", "stand-in training faces (FER2013 has 28,709); used when data_dir is None", 2400, 28709, int, low=70),
     Param("n_standin_test", "stand-in faces in each of the validation and test sets", 1200, 3589, int, low=70),
     Param("label_noise", "share of stand-in faces given a wrong label, as FER2013 has mislabeled faces",
           0.1, 0.1, float, low=0, high=0.9),
-    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
-          choices=("auto", "cuda", "mps", "cpu")),
-    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
-          nullable=True),
     Param("classifier", "the classifier the augmentation is judged by (paper 000's CNN, or paper 001's)",
           "paper000", "paper000", str, choices=tuple(CLASSIFIERS)),
-    Param("clf_F", "classifier capacity: 1 = the papers' widths; the quick profile uses an eighth",
+    Param("clf_F", "classifier capacity: 1 is the papers' widths; the quick profile uses an eighth",
           0.125, 1.0, float, low=0.01, high=4),
     Param("clf_epochs", "classifier epochs (paper 000: 70)", 5, 70, int, low=1),
     Param("clf_batch", "classifier batch size (not given; Keras's default is 32)", 64, 64, int, low=2),
@@ -75,7 +68,7 @@ SPEC = Spec(
     Param("compare_classifiers", "also train paper 001's Simple and Surreal classifiers, for comparison",
           True, True, bool),
     Param("n_weak", "how many of the weakest classes get GAN images (paper: Disgust and Fear)", 2, 2, int, low=1, high=7),
-    Param("gan_F", "GAN capacity: 1 = 256-128-64-32 generator channels; the quick profile uses an eighth",
+    Param("gan_F", "GAN capacity: 1 is 256-128-64-32 generator channels; the quick profile uses an eighth",
           0.125, 1.0, float, low=0.01, high=4),
     Param("gan_epochs", "GAN epochs for a weak class with many images (paper: 100 for Fear)", 15, 100, int, low=1),
     Param("gan_epochs_rare", "GAN epochs for a rare weak class (paper: 500 for Disgust)",
@@ -83,13 +76,14 @@ SPEC = Spec(
     Param("rare_share", "a class with less than this share of the training images is rare (Disgust: 1.9%, Fear: 17.8%)",
           0.05, 0.05, float, low=0, high=1),
     Param("gan_batch", "GAN batch size (not given)", 32, 64, int, low=2),
-    Param("gan_lr", "GAN Adam learning rate, β1 = 0.5 (not given; quick: higher, to learn in minutes)", 2e-3, 2e-4, float, low=1e-6, high=1),
+    Param("gan_lr", "GAN Adam learning rate, β1 0.5 (not given; quick: higher, to learn in minutes)", 2e-3, 2e-4, float, low=1e-6, high=1),
     Param("gan_loss", "'wgan-gp' (our reading of the paper's loss × gradient norm) or 'bce'", "wgan-gp", "wgan-gp", str,
           choices=("wgan-gp", "bce")),
     Param("d_steps", "discriminator (critic) steps per generator step (WGAN-GP's usual 5)", 1, 5, int, low=1),
     Param("n_generate", "GAN images added per weak class (paper: 1,000 to 28,709 real faces)", 150, 1000, int, low=1),
     Param("cgan_epochs", "epochs of the class-conditional GAN on all classes", 5, 100, int, low=1),
     Param("seeds", "classifier seeds per condition in the comparison", 2, 3, int, low=1),
+    data=FER_DATA,
 )
 
 
@@ -97,26 +91,7 @@ SPEC = Spec(
 def load(P) -> tuple[ImageSet, ImageSet, ImageSet]:
     """(train, validation, test): FER2013's Training, PublicTest and PrivateTest (paper 001 tests
     on PrivateTest), or three independent draws of the stand-in."""
-    if P.data_dir is not None:
-        from labkit.data.fer2013 import load_fer2013
-
-        return (load_fer2013(P.data_dir, "Training"), load_fer2013(P.data_dir, "PublicTest", quiet=True),
-                load_fer2013(P.data_dir, "PrivateTest", quiet=True))
-    from labkit.data.fer_standin import make_fer_standin
-
-    return (make_fer_standin(P.n_standin, seed=0, label_noise=P.label_noise),
-            make_fer_standin(P.n_standin_test, seed=1, label_noise=P.label_noise, quiet=True),
-            make_fer_standin(P.n_standin_test, seed=2, label_noise=P.label_noise, quiet=True))
-
-
-def class_weights(train: ImageSet) -> torch.Tensor:
-    """Cross-entropy weights n / (k · n_c): every class weighs as much in the loss as if the
-    classes were balanced (scikit-learn's "balanced")."""
-    counts = torch.tensor(train.counts(), dtype=torch.float32)
-    if (counts == 0).any():
-        missing = [train.classes[i] for i in torch.nonzero(counts == 0).flatten().tolist()]
-        raise ValueError(f"{train.source}: no training images of {missing}; a class weight would be infinite")
-    return counts.sum() / (len(counts) * counts)
+    return tuple(load_fer(P, ("Training", "PublicTest", "PrivateTest")))
 
 
 def oversampled(train: ImageSet, classes: Sequence[int], n: int, seed: int = 0) -> ImageSet:
@@ -144,25 +119,14 @@ def _names(s: ImageSet, classes: Sequence[int]) -> str:
 
 
 # --- classifiers ------------------------------------------------------------------------------
-def make_classifier(arch: str, F: float = 1.0, num_classes: int = 7) -> nn.Module:
-    if arch not in CLASSIFIERS:
-        raise ValueError(f"classifier must be one of {sorted(CLASSIFIERS)}; got {arch!r}")
-    return CLASSIFIERS[arch](num_classes=num_classes, F=F)
-
-
-def train_classifier(train: ImageSet, val: ImageSet, *, arch: str, F: float, epochs: int, batch: int, lr: float,
-                     seed: int = 0, augment: bool = True, weighted: bool = False, validate: bool = True,
-                     device="auto", run_root=None, name: str | None = None) -> ClassifierTrainer:
+def classifier_spec(arch: str, *, F: float, batch: int, lr: float, seed: int = 0, augment: bool = True,
+                    weighted: bool = False, name: str | None = None) -> ClassifierSpec:
     """A FER classifier with Adam and cross-entropy; ``augment``: paper 000's classic flips, zoom
-    and shear; ``weighted``: class-balanced loss weights. Records train loss and accuracy every
-    epoch, and with ``validate`` the validation loss and accuracy too."""
-    name = name or f"{arch}-F{F}"
-    config = {"model": arch, "F": F, "augment": augment, "weighted": weighted}
-    return fit_classifier(train, lambda: make_classifier(arch, F, len(train.classes)), name=name, config=config,
-                          epochs=epochs, batch=batch, lr=lr, seed=seed,
-                          augment=ClassicAugment(generator=torch.Generator().manual_seed(seed)) if augment else None,
-                          class_weights=class_weights(train) if weighted else None, val=val if validate else None,
-                          device=device, run_root=run_root)
+    and shear; ``weighted``: class-balanced loss weights."""
+    if arch not in CLASSIFIERS:
+        raise ValueError(f"classifier must be one of {list(CLASSIFIERS)}; got {arch!r}")
+    return ClassifierSpec(name or f"{arch}-F{F}", arch, {"F": F}, lr=lr, batch=batch,
+                          augment="classic" if augment else None, balanced=weighted, seed=seed)
 
 
 def confusion_rate(score: ClassifierScore, classes: Sequence[str], true: str, pred: str) -> float:
@@ -191,30 +155,21 @@ def gan_epochs_for(train: ImageSet, c: int, P) -> int:
     return P.gan_epochs_rare if train.counts()[c] < P.rare_share * len(train) else P.gan_epochs
 
 
-def _gan(train: ImageSet, num_classes: int, *, F: float, epochs: int, batch: int, lr: float, loss: str, d_steps: int,
-         seed: int, device, run_root, name: str) -> GANTrainer:
-    def build():
-        return Paper000Generator(F=F, num_classes=num_classes), Paper000Discriminator(F=F, num_classes=num_classes)
-
-    config = {"model": "paper000-gan", "F": F, "conditional": num_classes, "loss": loss, "d_steps": d_steps}
-    return fit_gan(train, build, name=name, config=config, epochs=epochs, batch=batch, lr=lr, loss=make_loss(loss),
-                   num_classes=num_classes, d_steps=d_steps, n_fixed=7 * num_classes if num_classes else 36, seed=seed,
-                   device=device, run_root=run_root)
-
-
-def train_class_gan(train: ImageSet, c: int, *, F: float, epochs: int, batch: int, lr: float, loss: str = "wgan-gp",
-                    d_steps: int = 1, seed: int = 0, device="auto", run_root=None) -> GANTrainer:
-    """Paper 000's DCGAN on the images of one class (the paper trained one per weak class)."""
-    return _gan(one_class(train, c), 0, F=F, epochs=epochs, batch=batch, lr=lr, loss=loss, d_steps=d_steps, seed=seed,
-                device=device, run_root=run_root, name=f"dcgan-{train.classes[c].lower()}")
+def gan_spec(name: str, *, F: float, batch: int, lr: float, loss: str = "wgan-gp", d_steps: int = 1,
+             num_classes: int = 0, seed: int = 0) -> GANSpec:
+    """Paper 000's DCGAN (our WGAN-GP reading of its loss, or BCE), one per weak class; with
+    ``num_classes`` its class-conditional version on every class (the paper's suggested future
+    work: the rare classes borrow what faces share from the common ones)."""
+    return GANSpec(name, "paper000", g_args={"F": F}, d_args={"F": F}, conditional=num_classes > 0, loss=loss,
+                   lr_g=lr, lr_d=lr, batch=batch, d_steps=d_steps, n_fixed=7 * num_classes if num_classes else 36,
+                   seed=seed)
 
 
-def train_cgan(train: ImageSet, *, F: float, epochs: int, batch: int, lr: float, loss: str = "wgan-gp",
-               d_steps: int = 1, seed: int = 0, device="auto", run_root=None) -> GANTrainer:
-    """The class-conditional version of the same GAN, trained once on every class (the paper's
-    suggested future work): the rare classes borrow what faces share from the common ones."""
-    return _gan(train, len(train.classes), F=F, epochs=epochs, batch=batch, lr=lr, loss=loss, d_steps=d_steps,
-                seed=seed, device=device, run_root=run_root, name="cgan")
+def class_gans(train: ImageSet, classes: Sequence[int], epochs, *, run=None, **spec) -> dict[int, GANTrainer]:
+    """Paper 000's weak-class loop: one GAN (:func:`gan_spec` with ``spec``) per class in
+    ``classes``, trained on that class's images alone for ``epochs(c)`` epochs."""
+    return {c: fit(gan_spec(f"dcgan-{train.classes[c].lower()}", **spec), one_class(train, c), epochs(c), **(run or {}))
+            for c in classes}
 
 
 def generated(gans: dict[int, GANTrainer] | GANTrainer, classes: Sequence[int], n: int, names: list[str],
@@ -263,11 +218,12 @@ def gan_quality(classifier: nn.Module, images: ImageSet, train: ImageSet) -> dic
 
 
 # --- the comparison ---------------------------------------------------------------------------
-def compare(conditions: dict[str, dict[str, Any]], val: ImageSet, test: ImageSet, seeds: int, *,
+def compare(conditions: dict[str, dict[str, Any]], test: ImageSet, seeds: int, epochs: int, *,
             first_seed: int = 0, done: dict[tuple[str, int], ClassifierTrainer] | None = None, watch: Sequence[int] = (),
-            **clf) -> tuple:
-    """Train the classifier on each condition (``{"train": ImageSet, "weighted": bool,
-    "augment": bool}``) with the ``seeds`` seeds from ``first_seed`` on; return a table (one row per run: overall and
+            run=None, **clf) -> tuple:
+    """Train the classifier (:func:`classifier_spec` with ``clf``) on each condition (``{"train":
+    ImageSet, "weighted": bool, "augment": bool}``) for ``epochs`` with the ``seeds`` seeds from
+    ``first_seed`` on; return a table (one row per run: overall and
     balanced test accuracy, per-class accuracy and the Disgust→Angry rate) and each run's test
     score. ``done`` holds runs already trained (condition, seed) → trainer, which are reused."""
     import pandas as pd
@@ -277,8 +233,9 @@ def compare(conditions: dict[str, dict[str, Any]], val: ImageSet, test: ImageSet
         for s in range(first_seed, first_seed + seeds):
             t = (done or {}).get((name, s))
             if t is None:
-                t = train_classifier(cond["train"], val, seed=s, augment=cond.get("augment", True),
-                                     weighted=cond.get("weighted", False), validate=False, name=f"clf-{slug(name)}", **clf)
+                spec = classifier_spec(seed=s, augment=cond.get("augment", True), weighted=cond.get("weighted", False),
+                                       name=f"clf-{slug(name)}", **clf)
+                t = fit(spec, cond["train"], epochs, **(run or {}))
             sc = classifier_score(t.model, test.x, test.y)
             scores[(name, s)] = sc
             row = {"condition": name, "seed": s, "train images": len(cond["train"]), "accuracy": sc.accuracy,

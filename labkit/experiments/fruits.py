@@ -11,12 +11,11 @@ import torch
 
 from labkit.data.core import ImageSet
 from labkit.data.fruits360 import FRUITS, PAPER_COUNTS
-from labkit.experiments.common import fit_classifier, fit_gan, one_class
-from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
-from labkit.losses import BCELoss
+from labkit.experiments.common import one_class
 from labkit.metrics import FID, inception_score
-from labkit.models import FruitNet, RadfordDiscriminator, RadfordGenerator
 from labkit.params import Param, Spec
+from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
+from labkit.runs import ClassifierSpec, GANSpec, fit
 from labkit.train import GANTrainer
 from labkit.train.classifier import evaluate, predict
 
@@ -37,19 +36,17 @@ PAPER_NOTES = {
 POLICY = "color,translation,cutout"
 
 SPEC = Spec(
-    Param("data_dir", "Fruits-360: the folder holding Training/ and Test/; None = the stand-in drawn by labkit",
-          None, "data/fruits-360", str, nullable=True),
     Param("fruits", "the fruits, each with its own GAN (all classes whose first word is the fruit)", list(FRUITS),
           list(FRUITS), list, items=str),
     Param("n_standin", "stand-in images per split (used when data_dir is None)", 2000, 15210, int, low=100),
     Param("size", "image side the GANs work at (Fruits-360 is 100x100; 96 is the nearest DCGAN size)", 32, 64, int,
           choices=(32, 64, 96)),
-    Param("F", "capacity: 1 = Radford's channels; quick: half", 0.5, 1.0, float, low=0.01, high=4),
+    Param("F", "capacity: 1 is Radford's channels; quick: half", 0.5, 1.0, float, low=0.01, high=4),
     Param("batch", "batch size", 32, 64, int, low=2),
-    Param("lr", "Adam learning rate, beta1 = 0.5 (Radford: 0.0002; quick: higher, to learn in minutes)", 1e-3, 2e-4,
+    Param("lr", "Adam learning rate, beta1 0.5 (Radford: 0.0002; quick: higher, to learn in minutes)", 1e-3, 2e-4,
           float, low=1e-6, high=1),
     Param("epochs", "epochs per fruit (paper: about 50)", 12, 50, int, low=1),
-    Param("min_steps", "at least this many generator steps per run (small sets get more epochs); 0 = epochs only",
+    Param("min_steps", "at least this many generator steps per run (small sets get more epochs); 0: epochs only",
           300, 0, int, low=0),
     Param("policy", "DiffAugment policy (Zhao et al.: color,translation,cutout)", POLICY, POLICY, str),
     Param("ablation_fruit", "the fruit trained with and without DiffAugment at reduced data", "Banana", "Banana", str),
@@ -60,10 +57,7 @@ SPEC = Spec(
     Param("n_eval", "samples behind IS and FID (fewer when a fruit has fewer held-out images)", 400, 10000, int, low=20),
     Param("inception_weights", "Inception-v3 for the usual IS/FID: a local weights file, 'download' (online), "
           "or None (fruit-classifier features only, offline)", None, None, str, nullable=True),
-    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
-          choices=("auto", "cuda", "mps", "cpu")),
-    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
-          nullable=True),
+    data=("Fruits-360: the folder holding Training/ and Test/; None: the stand-in drawn by labkit", "data/fruits-360"),
 )
 
 
@@ -86,13 +80,11 @@ def by_variety(s: ImageSet) -> ImageSet:
     return ImageSet(s.x, s.meta["variety"], list(s.meta["varieties"]), s.source, dict(s.meta))
 
 
-def train_judge(train: ImageSet, test: ImageSet, *, F: float, epochs: int, seed: int = 0, device="auto", run_root=None):
+def train_judge(train: ImageSet, test: ImageSet, *, F: float, epochs: int, seed: int = 0, **run):
     """The fruit-variety classifier whose softmax gives IS and whose pooled features give FID
     when Inception-v3 is not at hand; returns (trainer, test accuracy)."""
     tr, te = by_variety(train), by_variety(test)
-    t = fit_classifier(tr, lambda: FruitNet(len(tr.classes), tr.shape[0], F), name=f"fruitnet-F{F}",
-                       config={"model": "fruitnet", "F": F}, epochs=epochs, batch=64, lr=2e-3, seed=seed, val=te,
-                       device=device, run_root=run_root)
+    t = fit(ClassifierSpec(f"fruitnet-F{F}", "fruitnet", {"F": F}, lr=2e-3, batch=64, seed=seed), tr, epochs, val=te, **run)
     return t, evaluate(t.model, te.x, te.y)
 
 
@@ -117,39 +109,43 @@ def diversity_metric(judge: torch.nn.Module, real: torch.Tensor, n: int = 64) ->
     judge's feature space, divided by that of ``n`` real images (1 = as varied as the data)."""
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(98))[:n]  # data often sit in class order
     ref = diversity(predict(judge, real[pick], features=True))
-    z = torch.randn(n, 100, generator=torch.Generator().manual_seed(99))
 
     def measure(t: GANTrainer) -> dict:
+        z = torch.randn(n, t.nz, generator=torch.Generator().manual_seed(99))  # the same noise every epoch
         return {"diversity": diversity(predict(judge, t.render(z), features=True)) / ref}
 
     return measure
 
 
-def train_fruit_gan(data: ImageSet, *, name: str, F: float, epochs: int, batch: int, lr: float,
-                    policy: str | None, min_steps: int = 0, judge=None, reference: torch.Tensor | None = None,
-                    seed: int = 0, device="auto", run_root=None) -> GANTrainer:
-    """A Radford DCGAN (BCE, Adam β1 0.5) on one fruit's images, with DiffAugment ``policy`` (None:
-    without). With a ``judge`` the sample diversity is recorded after every epoch, relative to
+def gan_spec(name: str, *, F: float, batch: int, lr: float, policy: str | None, seed: int = 0) -> GANSpec:
+    """A Radford DCGAN (BCE, Adam β1 0.5), sized by ``fit`` to the fruit photos, with DiffAugment
+    ``policy`` on everything the discriminator sees (None: without)."""
+    aug = dict(augment="diffaugment", augment_args={"policy": policy}) if policy else {}
+    return GANSpec(name, "radford", g_args={"F": F}, d_args={"F": F}, loss="bce", lr_g=lr, lr_d=lr, batch=batch,
+                   n_fixed=36, seed=seed, **aug)
+
+
+def train_fruit_gan(data: ImageSet, spec: GANSpec, *, epochs: int, min_steps: int = 0, judge=None,
+                    reference: torch.Tensor | None = None, run=None) -> GANTrainer:
+    """``spec`` on one fruit's images for ``epochs`` (more when that gives fewer than ``min_steps``
+    steps). With a ``judge`` the sample diversity is recorded after every epoch, relative to
     that of ``reference`` (default: the training images)."""
-    channels, size = data.shape[0], data.shape[-1]
-
-    def build():
-        return RadfordGenerator(channels=channels, size=size, F=F), RadfordDiscriminator(channels=channels, size=size, F=F)
-
     real = data.x if reference is None else reference
     metrics = {"diversity": diversity_metric(judge, real)} if judge is not None else None
-    return fit_gan(data, build, name=name, config={"model": "radford", "F": F, "size": size, "judged": judge is not None},
-                   epochs=epochs_for(len(data), batch, epochs, min_steps), batch=batch, lr=lr, loss=BCELoss(),
-                   n_fixed=36, seed=seed, device=device, run_root=run_root, diffaugment=policy, metrics=metrics)
+    return fit(spec, data, epochs_for(len(data), spec.batch, epochs, min_steps), metrics=metrics, **(run or {}))
 
 
-def per_fruit(train: ImageSet, fruits: Sequence[str], **kw) -> dict[str, GANTrainer]:
-    """One GAN per fruit (the paper's setup), each on that fruit's training images only."""
+def per_fruit(train: ImageSet, fruits: Sequence[str], *, epochs: int, min_steps: int, judge=None, run=None,
+              **spec) -> dict[str, GANTrainer]:
+    """One GAN per fruit (the paper's setup; :func:`gan_spec` with ``spec``), each on that fruit's
+    training images only."""
     out = {}
     for fruit in fruits:
         if fruit not in train.classes:
             raise ValueError(f"unknown fruit {fruit!r}; the data has {train.classes}")
-        out[fruit] = train_fruit_gan(one_class(train, train.classes.index(fruit)), name=f"dcgan-{fruit.lower()}", **kw)
+        data = one_class(train, train.classes.index(fruit))
+        out[fruit] = train_fruit_gan(data, gan_spec(f"dcgan-{fruit.lower()}", **spec), epochs=epochs,
+                                     min_steps=min_steps, judge=judge, run=run)
     return out
 
 
@@ -228,7 +224,8 @@ def fid_vs_n(gan: GANTrainer, real: torch.Tensor, judge: torch.nn.Module, ns: Se
 
 
 def ablation(data: ImageSet, fractions: Sequence[float], *, policy: str, judge, test_real: torch.Tensor, n_eval: int,
-             name: str, epochs: int, batch: int, min_steps: int, seed: int = 0, full_run: GANTrainer | None = None, **kw):
+             name: str, epochs: int, batch: int, min_steps: int, seed: int = 0, full_run: GANTrainer | None = None,
+             run=None, **spec):
     """With and without DiffAugment at each share of ``data``; a share is repeated to the full
     set's length (:func:`tiled`) and trained for as many epochs as the full set's run, so every
     run takes the same generator steps and only the amount of data differs. ``full_run``: the
@@ -245,9 +242,9 @@ def ablation(data: ImageSet, fractions: Sequence[float], *, policy: str, judge, 
             if full_run is not None and share == 1.0 and pol == policy:
                 t = full_run
             else:
-                t = train_fruit_gan(shown, name=f"{name}-{100 * share:g}pct-{'da' if pol else 'plain'}",
-                                    epochs=full_epochs, batch=batch, policy=pol, judge=judge, reference=data.x,
-                                    seed=seed, **kw)
+                s = gan_spec(f"{name}-{100 * share:g}pct-{'da' if pol else 'plain'}", batch=batch, policy=pol,
+                             seed=seed, **spec)
+                t = train_fruit_gan(shown, s, epochs=full_epochs, judge=judge, reference=data.x, run=run)
             runs[(share, label)] = t
             m = eval_n(test_real, n_eval)
             r = scores(t.generate(m, seed=seed), test_real, {"fruit classifier": judge}, m, seed)[0]

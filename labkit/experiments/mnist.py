@@ -10,13 +10,12 @@ import numpy as np
 import torch
 
 from labkit.data.core import ImageSet, mix_real_synthetic
-from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
-from labkit.losses import BCELoss
 from labkit.metrics import FID, classifier_score, fid, inception_score
-from labkit.models import LeNet, MnistDiscriminator, MnistGenerator
+from labkit.models import LeNet
 from labkit.params import Param, Spec
-from labkit.runtime import seed_everything
-from labkit.train import BatchSource, ClassifierTrainer, GANTrainer, atomic_save, evaluate, run_dir
+from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
+from labkit.runs import ClassifierSpec, GANSpec, fit
+from labkit.train import ClassifierTrainer, GANTrainer, atomic_save, evaluate
 
 # Numbers the paper gives, quoted (never computed).
 PAPER = {
@@ -38,14 +37,9 @@ PAPER = {
 FULL_GRID = [{"F": f, "D": d, "B": b} for f in (1, 2, 3) for d in (1, 2, 3) for b in (32, 64, 128)]
 SMALL_GRID = [{"F": 0.25, "D": 1, "B": 64}, {"F": 0.25, "D": 2, "B": 64}, {"F": 0.25, "D": 1, "B": 128}]
 
+DATA = ("folder with torchvision's MNIST/raw files; None: the embedded 5,000-digit sample", "data")
 _COMMON = (
-    Param("data_dir", "folder with torchvision's MNIST/raw files; None = the embedded 5,000-digit sample",
-          None, "data", str, nullable=True),
-    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
-          choices=("auto", "cuda", "mps", "cpu")),
-    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
-          nullable=True),
-    Param("results_path", "write this run's numbers as JSON here (for sweeps); None = don't", None, None, str, nullable=True),
+    Param("results_path", "write this run's numbers as JSON here (for sweeps); None: do not", None, None, str, nullable=True),
     Param("n_eval", "generated images per class for the scores (the paper's figure is unknown)", 100, 1000, int, low=10),
 )
 
@@ -69,6 +63,7 @@ SPEC = Spec(
     Param("mix_epochs", "LeNet epochs per mix", 1, 5, int, low=1),
     Param("pca_components", "numbers of principal components to score", [1, 4, 16, 64, 256],
           [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 784], list, items=int, low=1, high=784),
+    data=DATA,
 )
 
 RUN_SPEC = Spec(
@@ -80,8 +75,9 @@ RUN_SPEC = Spec(
     Param("conditional", "train the class-conditional GAN (True) or the DCGAN (False)", True, True, bool),
     Param("lr", "Adam learning rate (paper: 0.002 DCGAN, 0.0002 CCGAN)", 0.002, 0.0002, float, low=1e-6, high=0.1),
     Param("real_target", "one-sided label smoothing: D's target for real images", 0.9, 0.9, float, low=0.51, high=1.0),
-    Param("lenet_path", "LeNet weights to score with (from the chapter); None = train one here", None, None, str, nullable=True),
+    Param("lenet_path", "LeNet weights to score with (from the chapter); None: train one here", None, None, str, nullable=True),
     Param("lenet_epochs", "LeNet epochs when none is given", 3, 5, int, low=1),
+    data=DATA,
 )
 
 
@@ -91,39 +87,35 @@ def load(P) -> tuple[ImageSet, ImageSet]:
     return load_mnist(P.data_dir, "train"), load_mnist(P.data_dir, "test", quiet=P.data_dir is None)
 
 
-def train_lenet(train: ImageSet, test: ImageSet, epochs: int, *, seed: int = 0, device="auto", run_root=None,
-                batch_size: int = 32, lr: float = 1e-3, name: str = "lenet", checkpoint: bool = True) -> ClassifierTrainer:
-    """LeNet (Listing 1) with Adam and cross-entropy; records train and test accuracy per epoch."""
-    config = {"model": "lenet", "data": train.source, "n": len(train), "seed": seed, "batch": batch_size, "lr": lr}
-    seed_everything(seed)  # initial weights follow the seed
-    t = ClassifierTrainer(LeNet(len(train.classes)), lr=lr, seed=seed, device=device, name=name, config=config,
-                          checkpoint_dir=run_dir(run_root, name, config) if checkpoint else None)
-    t.fit(BatchSource(train.x, train.y, batch_size=batch_size), epochs,
-          metrics={"test_acc": lambda tr: evaluate(tr.model, test.x, test.y)})
-    return t
+def lenet_spec(seed: int = 0, batch: int = 32, lr: float = 1e-3, name: str = "lenet") -> ClassifierSpec:
+    """LeNet (Listing 1) with Adam and cross-entropy."""
+    return ClassifierSpec(name, "lenet", lr=lr, batch=batch, seed=seed)
 
 
-def train_gan(train: ImageSet, *, F: float, D: int, B: int, epochs: int, lr: float, conditional: bool,
-              real_target: float = 1.0, norm: str = "batch", seed: int = 0, device="auto", run_root=None,
-              lenet: torch.nn.Module | None = None, name: str | None = None) -> GANTrainer:
-    """Paper 004's DCGAN (``conditional=False``) or CCGAN with BCE, Adam(β1=0.5) and optional
-    one-sided label smoothing. With a ``lenet``, a conditional run records its LeNet score every
-    epoch (the paper's Figure 7)."""
-    k = len(train.classes) if conditional else 0
+def held_out_accuracy(test: ImageSet) -> dict:
+    """A per-epoch measure for a classifier: its accuracy on ``test``."""
+    return {"test_acc": lambda t: evaluate(t.model, test.x, test.y)}
+
+
+def gan_spec(*, F: float, D: int, B: int, lr: float, conditional: bool, real_target: float = 1.0,
+             norm: str = "batch", seed: int = 0, name: str | None = None) -> GANSpec:
+    """Paper 004's DCGAN (``conditional=False``) or CCGAN: capacity ``F``, discriminator depth ``D``,
+    batch ``B``, BCE with optional one-sided label smoothing, Adam (β1 0.5)."""
     name = name or f"{'ccgan' if conditional else 'dcgan'}-F{F}-D{D}-B{B}" + ("-vbn" if norm == "virtual" else "") + (
         f"-smooth{real_target}" if real_target < 1 else "")
-    config = {"model": name, "data": train.source, "n": len(train), "F": F, "D": D, "B": B,
-              "lr": lr, "real_target": real_target, "norm": norm, "seed": seed}
-    seed_everything(seed)  # initial weights follow the seed
-    t = GANTrainer(MnistGenerator(F=F, num_classes=k, norm=norm), MnistDiscriminator(F=F, depth=D, num_classes=k, norm=norm),
-                   loss=BCELoss(real_target), num_classes=k, lr_g=lr, lr_d=lr, seed=seed, device=device, name=name,
-                   config=config, checkpoint_dir=run_dir(run_root, name, config))
-    metrics = {}
-    if conditional and lenet is not None:
-        labels = torch.arange(k).repeat_interleave(50)
-        metrics["lenet_score"] = lambda tr: classifier_score(lenet, tr.generate(len(labels), labels, seed=99), labels).accuracy
-    t.fit(BatchSource(train.x, train.y, batch_size=B), epochs, metrics=metrics)
-    return t
+    return GANSpec(name, "mnist", g_args={"F": F, "norm": norm}, d_args={"F": F, "depth": D, "norm": norm},
+                   conditional=conditional, loss="bce", loss_args={"real_target": real_target}, lr_g=lr, lr_d=lr,
+                   batch=B, seed=seed)
+
+
+def lenet_score(lenet: torch.nn.Module, per_class: int = 50):
+    """A per-epoch measure for a conditional GAN: LeNet's accuracy on ``per_class`` digits of
+    each class (the paper's Figure 7)."""
+    def measure(t: GANTrainer) -> float:
+        labels = balanced_labels(t.num_classes, per_class)
+        return classifier_score(lenet, t.generate(len(labels), labels, seed=99), labels).accuracy
+
+    return measure
 
 
 def balanced_labels(num_classes: int, per_class: int) -> torch.Tensor:
@@ -167,8 +159,8 @@ def mixing(real: ImageSet, synthetic: ImageSet, test: ImageSet, fractions: Seque
             for c, v in (adjust or {}).items():
                 share[c] = max(share[c], v)
             mix = mix_real_synthetic(real, synthetic, share, seed=s)
-            mix.source = f"mix real={f}{' adjusted' if adjust else ''}"
-            t = train_lenet(mix, test, epochs, seed=s, device=device, name="lenet-mix", checkpoint=False, run_root=run_root)
+            t = fit(lenet_spec(s, name="lenet-mix"), mix, epochs, metrics=held_out_accuracy(test), device=device,
+                    run_root=run_root)
             rows.append({"real_fraction": f, "seed": s, "adjusted": bool(adjust), "test_acc": t.history[-1]["test_acc"]})
             models[(f, s)] = t.model
     return pd.DataFrame(rows), models

@@ -9,12 +9,12 @@ import torch
 
 from labkit.data.core import ImageSet
 from labkit.data.fer2013 import CLASSES
-from labkit.experiments.common import class_images, fit_gan, one_class
-from labkit.experiments.common import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
-from labkit.losses import BCELoss
+from labkit.experiments.common import class_images, load_fer, one_class
 from labkit.metrics import FID, classifier_score, inception_score
-from labkit.models import RadfordDiscriminator, RadfordGenerator
+from labkit.models import RadfordGenerator
 from labkit.params import Param, Spec
+from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
+from labkit.runs import GANSpec, fit
 from labkit.train import GANTrainer
 
 PAPER = {
@@ -28,22 +28,18 @@ PAPER = {
     "observation": "CelebA faces good; FER2013 expressions blurry (grey images, too few samples per class)",
 }
 
+FER_DATA = ("FER2013: fer2013.csv or the image-folder copy; None: the stand-in drawn by labkit", "data/fer2013")
+
 SPEC = Spec(
-    Param("data_dir", "FER2013: fer2013.csv or the image-folder copy; None = the stand-in drawn by labkit",
-          None, "data/fer2013", str, nullable=True),
     Param("celeba_dir", "CelebA (torchvision's layout) or any folder of face photos for the sanity check; "
-          "None = all FER faces pooled", None, None, str, nullable=True),
+          "None: all FER faces pooled", None, None, str, nullable=True),
     Param("celeba_max", "faces read from celeba_dir (CelebA has 202,599)", 20000, 202599, int, low=100),
     Param("n_standin", "stand-in training faces (used when data_dir is None)", 4200, 28709, int, low=70),
-    Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
-          choices=("auto", "cuda", "mps", "cpu")),
-    Param("run_root", "where checkpoints go, one folder per configuration (None: $LABKIT_RUNS or runs)", None, None, str,
-          nullable=True),
     Param("expressions", "expressions that get their own generator (paper: all seven)", ["Happy", "Surprise", "Disgust"],
           list(CLASSES), list, items=str),
-    Param("F", "capacity: 1 = the paper's 512-256-128-64 channels; quick: a quarter", 0.25, 1.0, float, low=0.01, high=4),
+    Param("F", "capacity: 1 is the paper's 512-256-128-64 channels; quick: a quarter", 0.25, 1.0, float, low=0.01, high=4),
     Param("batch", "batch size (paper: 128)", 128, 128, int, low=2),
-    Param("lr", "Adam learning rate, beta1 = 0.5 (paper: 0.0002; quick: higher, to learn in minutes)", 1e-3, 2e-4,
+    Param("lr", "Adam learning rate, beta1 0.5 (paper: 0.0002; quick: higher, to learn in minutes)", 1e-3, 2e-4,
           float, low=1e-6, high=1),
     Param("sanity_epochs", "epochs of the sanity-check run (paper: 25 on CelebA)", 8, 25, int, low=1),
     Param("epochs", "epochs per expression (paper: 50)", 20, 50, int, low=1),
@@ -52,6 +48,7 @@ SPEC = Spec(
     Param("clf_epochs", "epochs of that classifier", 5, 30, int, low=1),
     Param("n_eval", "generated faces per expression behind each score (fewer when the class has fewer real faces)",
           200, 1000, int, low=20),
+    data=FER_DATA,
 )
 
 
@@ -67,13 +64,7 @@ def map_sizes(G: RadfordGenerator) -> list[int]:
 
 def load(P) -> tuple[ImageSet, ImageSet]:
     """(train, test) FER faces: FER2013's Training and PrivateTest, or the stand-in."""
-    if P.data_dir is not None:
-        from labkit.data.fer2013 import load_fer2013
-
-        return load_fer2013(P.data_dir, "Training"), load_fer2013(P.data_dir, "PrivateTest", quiet=True)
-    from labkit.data.fer_standin import make_fer_standin
-
-    return make_fer_standin(P.n_standin, seed=0), make_fer_standin(P.n_standin // 4, seed=2, quiet=True)
+    return tuple(load_fer(P, ("Training", "PrivateTest"), test_size=P.n_standin // 4))
 
 
 def sanity_set(P, train: ImageSet) -> ImageSet:
@@ -89,31 +80,24 @@ def sanity_set(P, train: ImageSet) -> ImageSet:
     return pooled
 
 
-def train_dcgan(data: ImageSet, *, name: str, F: float, epochs: int, batch: int, lr: float, conditional: bool = False,
-                seed: int = 0, device="auto", run_root=None) -> GANTrainer:
-    """The Radford DCGAN (Adam β1 = 0.5, BCE) on ``data``, sized to its images (64×64×3 or
-    48×48×1); class-conditional on ``data``'s labels when asked. One fixed noise batch (the same
-    for every run) is drawn after each epoch."""
-    channels, size = data.shape[0], data.shape[-1]
-    k = len(data.classes) if conditional else 0
-
-    def build():
-        return (RadfordGenerator(channels=channels, size=size, F=F, num_classes=k),
-                RadfordDiscriminator(channels=channels, size=size, F=F, num_classes=k))
-
-    config = {"model": "radford", "F": F, "size": size, "channels": channels, "conditional": k}
-    return fit_gan(data, build, name=name, config=config, epochs=epochs, batch=batch, lr=lr, loss=BCELoss(),
-                   num_classes=k, n_fixed=8 * k if k else 36, seed=seed, device=device, run_root=run_root)
+def dcgan_spec(name: str, *, F: float, batch: int, lr: float, conditional: bool = False, num_classes: int = 0,
+               seed: int = 0) -> GANSpec:
+    """The Radford DCGAN (BCE, Adam β1 0.5), sized by ``fit`` to the data's images (64×64×3 or
+    48×48×1); class-conditional on the data's labels when asked. One fixed noise batch (the
+    same for every run) is drawn after each epoch: 36 images, or 8 per class."""
+    return GANSpec(name, "radford", g_args={"F": F}, d_args={"F": F}, conditional=conditional, loss="bce",
+                   lr_g=lr, lr_d=lr, batch=batch, n_fixed=8 * num_classes if conditional else 36, seed=seed)
 
 
-def per_expression(train: ImageSet, expressions: Sequence[str], **kw) -> dict[int, GANTrainer]:
-    """One DCGAN per expression, each on that expression's faces only (the paper's setup)."""
+def per_expression(train: ImageSet, expressions: Sequence[str], epochs: int, *, run=None, **spec) -> dict[int, GANTrainer]:
+    """One DCGAN per expression (:func:`dcgan_spec` with ``spec``), each on that expression's
+    faces only (the paper's setup)."""
     out = {}
     for name in expressions:
         if name not in train.classes:
             raise ValueError(f"unknown expression {name!r}; the classes are {train.classes}")
         c = train.classes.index(name)
-        out[c] = train_dcgan(one_class(train, c), name=f"dcgan-{name.lower()}", **kw)
+        out[c] = fit(dcgan_spec(f"dcgan-{name.lower()}", **spec), one_class(train, c), epochs, **(run or {}))
     return out
 
 
