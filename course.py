@@ -70,7 +70,7 @@ def setup() -> None:
         say(f"creating {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[course,test]")
+    run(PY, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[course,test,scale]")
     stamp.write_text(want)
     say("environment ready")
 
