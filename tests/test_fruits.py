@@ -28,12 +28,29 @@ def test_brightness_adds_one_offset_per_image_within_half():
     assert per_image.min() >= -0.5 and per_image.max() < 0.5 and per_image.std() > 0.25  # U(-0.5, 0.5): std 0.29
 
 
-def test_saturation_and_contrast_scale_deviations_in_their_ranges():
+def test_saturation_scales_each_pixels_spread_across_channels():
+    """Zhao et al.'s rand_saturation: x_mean = the mean over channels (per pixel); x = (x − x_mean)
+    × factor + x_mean, factor ~ U(0, 2) per image. Three pixels with different channel means and
+    spreads tell it from contrast (which would move the grey pixel and scale about the image mean)."""
     aug = DiffAugment("color", generator=gen(1))
-    x = torch.zeros(400, 3, 2, 2)
-    x[:, 0], x[:, 1], x[:, 2] = 0.3, -0.3, 0.0  # channel deviations ±0.3 around a grey mean of 0
-    s = aug.saturation(x)[:, 0, 0, 0] / 0.3  # the factor per image
-    assert s.min() >= 0 and s.max() < 2 and s.max() > 1.8 and s.min() < 0.2
+    x = torch.zeros(400, 3, 1, 3)
+    x[:, :, 0, 0] = torch.tensor([0.5, 0.3, 0.1])  # channel mean 0.3, deviations ±0.2
+    x[:, :, 0, 1] = -0.2  # grey: no deviation, saturation leaves it alone
+    x[:, :, 0, 2] = torch.tensor([0.9, -0.9, 0.0])  # channel mean 0, deviations ±0.9
+    out = aug.saturation(x)
+    f = (out[:, 0, 0, 0] - 0.3) / 0.2  # each image's factor, read off one value
+    want = torch.zeros_like(x)
+    for i in range(len(x)):
+        want[i, :, 0, 0] = torch.tensor([0.3 + 0.2 * f[i], 0.3, 0.3 - 0.2 * f[i]])
+        want[i, :, 0, 1] = -0.2
+        want[i, :, 0, 2] = torch.tensor([0.9 * f[i], -0.9 * f[i], 0.0])
+    assert torch.allclose(out, want, atol=1e-6)
+    assert f.min() >= 0 and f.max() < 2 and f.max() > 1.8 and f.min() < 0.2  # U(0, 2), per image
+    assert 0.9 < f.mean() < 1.1 and 0.5 < f.std() < 0.65  # U(0, 2): mean 1, std 0.577
+
+
+def test_contrast_scales_deviations_from_the_image_mean():
+    aug = DiffAugment("color", generator=gen(1))
     y = torch.zeros(400, 1, 2, 2)
     y[:, :, 0] = 0.4
     y[:, :, 1] = -0.4  # image mean 0, deviations ±0.4
@@ -227,7 +244,8 @@ def test_fruit_gan_learns_and_records_diversity():
     judge = judge_run.model.eval()
     c = train.classes.index("Tomato")
     data = ch.one_class(train, c)
-    t = ch.train_fruit_gan(data, name="t", F=0.5, epochs=1, min_steps=150, batch=32, lr=1e-3, policy=ch.POLICY, judge=judge)
+    spec = ch.gan_spec("t", F=0.5, batch=32, lr=1e-3, policy=ch.POLICY)
+    t = ch.train_fruit_gan(data, spec, epochs=1, min_steps=150, judge=judge)
     assert len(t.history) == ch.epochs_for(len(data), 32, 1, 150) and all("diversity" in h for h in t.history)
     real = test.of_class(c)
     n = ch.eval_n(real, 400)
@@ -243,17 +261,49 @@ def test_fruit_gan_learns_and_records_diversity():
     assert list(curve.index) == [10, 40, len(real) // 2] and (curve["real vs real"] < curve["GAN"]).all()
 
 
-def test_inception_v3_loads_local_weights_and_names_bad_files(tmp_path):
+def _inception_state(seed):
+    """A state dict of torchvision's Inception-v3 with seeded weights, seeded batch-norm statistics
+    and logits that are the fc bias alone (a zero fc weight), 1000 distinct values."""
     from torchvision.models import inception_v3
+
+    torch.manual_seed(seed)
+    net = inception_v3(weights=None, aux_logits=True, init_weights=False).eval()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+        net.fc.weight.zero_()
+        net.fc.bias.copy_(torch.linspace(-5, 5, 1000) + seed)
+    return net
+
+
+def test_inception_v3_loads_local_weights_and_names_bad_files(tmp_path):
+    import torch.nn.functional as F
 
     from labkit.models import InceptionV3
 
-    path = tmp_path / "inception.pth"
-    torch.save(inception_v3(weights=None, aux_logits=True, init_weights=False).state_dict(), path)
-    net = InceptionV3(path)
-    x = torch.rand(2, 3, 32, 32) * 2 - 1
-    assert net(x).shape == (2, 1000) and net.features(x).shape == (2, 2048)
-    assert net.features(x[:, :1]).shape == (2, 2048)  # grey images are repeated to three channels
+    ref = _inception_state(0)
+    torch.save(ref.state_dict(), tmp_path / "inception.pth")
+    net = InceptionV3(tmp_path / "inception.pth")
+    x = torch.rand(1, 3, 16, 16, generator=gen(5)) * 2 - 1  # one image: each pass runs at 299x299
+    with torch.no_grad():
+        # the features: the saved network's pool features of the image in [0, 1] at 299x299, ImageNet-normalised
+        mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        prepared = (F.interpolate((x + 1) / 2, size=(299, 299), mode="bilinear", align_corners=False) - mean) / std
+        bias = ref.fc.bias.clone()
+        ref.fc = torch.nn.Identity()
+        want = ref(prepared)
+        got = net.features(x)
+        assert got.shape == (1, 2048) and torch.allclose(got, want, rtol=1e-4, atol=1e-5)
+        # the logits of a grey image (repeated to three channels): the saved fc bias, exactly
+        assert torch.equal(net(x[:, :1]), bias.expand(1, 1000))
+        # other weights, other features
+        torch.save(_inception_state(1).state_dict(), tmp_path / "other.pth")
+        other = InceptionV3(tmp_path / "other.pth")
+        assert not torch.allclose(other.features(x), want, rtol=1e-2, atol=1e-3)
+        assert torch.equal(other.fc.bias, bias + 1)
+    assert not any(p.requires_grad for p in net.parameters())
     with pytest.raises(FileNotFoundError, match="no Inception-v3 weights file"):
         InceptionV3(tmp_path / "missing.pth")
     torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "wrong.pth")
