@@ -3,18 +3,23 @@
 A map (each module is meant to be read in one sitting):
 
 - ``labkit.runtime``      device choice (CUDA, MPS, CPU), seeding, mixed precision
-- ``labkit.params``       notebook parameters: profiles (``quick``/``paper``) and validation
+- ``labkit.params``       notebook parameters: profiles (``quick``/``paper``), validation, the typed cell
+- ``labkit.runs``         the one way to start a run: a spec per kind (GAN, classifier, CycleGAN)
+                          and ``fit(spec, data, epochs)``
 - ``labkit.data``         datasets as in-memory tensors with ``classes`` (``data.mnist``, ...)
-- ``labkit.models``       networks, one module per family, plus Keras-style parameter counts
-- ``labkit.augment``      classic batch augmentation (flips, zoom, shear)
-- ``labkit.losses``       GAN objectives (BCE with label smoothing, least squares, WGAN-GP)
-- ``labkit.train``        one training core (history, grids, checkpoints, resume, NaN stop)
-                          and the trainers built on it (GAN, classifier)
+- ``labkit.models``       networks, one module per family, a registry by name (``models.registry``),
+                          Keras-style parameter counts
+- ``labkit.augment``      classic batch augmentation (flips, zoom, shear) and DiffAugment, by name
+- ``labkit.losses``       GAN objectives (BCE with label smoothing, least squares, WGAN-GP, weighted cycle)
+- ``labkit.train``        one training core (history, grids, checkpoints, exact resume, schedulers,
+                          NaN and divergence stop) and the trainers on it (GAN, classifier, CycleGAN)
 - ``labkit.metrics``      classifier score, Inception Score and FID on a classifier's
                           features, per-class accuracy, confusion matrices
 - ``labkit.pca``          PCA per class as a (linear) generative baseline
 - ``labkit.plots``        figures; ``labkit.widgets`` ipywidgets views
-- ``labkit.runner``       papermill runs and parameter sweeps
+- ``labkit.report``       the tables and sentences a chapter shows, built from its results
+- ``labkit.show``         a function's real source, highlighted, for the page that teaches it
+- ``labkit.runner``       papermill runs and parameter sweeps, on Ray or serially
 - ``labkit.experiments``  the experiment recipes a chapter and its sweep share
 """
 
