@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -41,17 +43,50 @@ def files_key(header: str, files: Iterable[Path], tags: Iterable[object] | None 
     return h.hexdigest()[:16]
 
 
+_unwritable: set[Path] = set()  # cache folders already reported as unwritable
+
+
+def _read_entry(path: Path) -> dict[str, torch.Tensor] | None:
+    """The tensors of a cache entry; None when there is none, or (said in a warning naming it)
+    when it cannot be read."""
+    try:
+        if not path.is_file():
+            return None
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        ok = isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
+        why = "" if ok else f"it holds a {type(state).__name__}, not a dict of tensors"
+    except pickle.UnpicklingError:
+        why = "it holds objects other than tensors, refused unread"
+    except Exception as err:  # noqa: BLE001 - a cache entry is disposable: any failure means parse again
+        why = f"{type(err).__name__}: {(str(err).strip() or 'truncated').splitlines()[0]}"
+    if why:
+        warnings.warn(f"{path}: unreadable dataset cache entry ({why}); parsing the source again and rewriting it", stacklevel=4)
+        return None
+    return state
+
+
 def cached(name: str, key: str, build: Callable[[], dict[str, torch.Tensor]], use_cache: bool = True) -> dict[str, torch.Tensor]:
     """The tensors ``build()`` returns, read from ``cache_dir()/<name>-<key>.pt`` when it exists
-    (``weights_only``) and written there atomically otherwise."""
+    (``weights_only``) and written there atomically otherwise.
+
+    The cache never stops a load: an entry that cannot be read (truncated, corrupt, or holding
+    anything but tensors) is reported with its path, parsed again and rewritten; a cache folder
+    that cannot be written is reported once, and the data is returned without caching."""
     from labkit.train.core import atomic_save
 
     path = cache_dir() / f"{name}-{key}.pt"
-    if use_cache and path.exists():
-        return torch.load(path, map_location="cpu", weights_only=True)
+    state = _read_entry(path) if use_cache else None
+    if state is not None:
+        return state
     state = build()
     if use_cache:
-        atomic_save(state, path)
+        try:
+            atomic_save(state, path)
+        except OSError as err:
+            if path.parent not in _unwritable:
+                _unwritable.add(path.parent)
+                warnings.warn(f"cannot write the dataset cache in {path.parent} ({err}); loading without caching "
+                              f"(set LABKIT_CACHE to a writable folder to cache parsed data)", stacklevel=3)
     return state
 
 
