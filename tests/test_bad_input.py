@@ -1,17 +1,108 @@
 """Malformed input as a new user meets it: every loader error names the file (and the row where
 there is one) and says what was expected; nothing is silently dropped, misread or overwritten;
 a broken or unwritable dataset cache never stops a load."""
+import gzip
 import os
 import pickle
 import warnings
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from labkit.data.fer2013 import read_fer2013
-from test_fer2013 import folder, row, write_csv
+from labkit.data.mnist import load_mnist
+from test_data import fake_mnist
+from test_fer2013 import face, folder, row, write_csv
 
+HEADER = "emotion,pixels,Usage\n"
 ROWS = [row(0), row(3, usage="PublicTest"), row(6, usage="PrivateTest")]
+
+
+def csv_bytes(rows=ROWS, header=HEADER):
+    return (header + "".join(rows)).encode()
+
+
+def refused(path, *fragments, call=read_fer2013):
+    """The ValueError ``call(path)`` raises: it names the file and holds every fragment."""
+    with pytest.raises(ValueError) as err:
+        call(path)
+    message = str(err.value)
+    assert str(path) in message and all(f in message for f in fragments), message
+    return message
+
+
+# --- the FER2013 CSV -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["fer2013.csv.gz", "fer2013.csv"])
+def test_gzip_compressed_csv_is_read_whatever_its_name(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(csv_bytes()))
+    x, y, usage = read_fer2013(path)
+    assert y.tolist() == [0, 3, 6] and usage == ["Training", "PublicTest", "PrivateTest"] and x.shape == (3, 48, 48)
+
+
+def test_truncated_gzip_csv_names_the_file(tmp_path):
+    path = tmp_path / "fer2013.csv.gz"
+    data = gzip.compress(csv_bytes())
+    path.write_bytes(data[: len(data) // 2])
+    refused(path, "not a complete gzip-compressed CSV file", "EOFError")
+
+
+def test_zip_archive_says_unzip(tmp_path):
+    import zipfile
+
+    path = tmp_path / "fer2013.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("fer2013.csv", csv_bytes())
+    refused(path, "a zip archive", "unzip it")
+
+
+def test_latin1_byte_names_file_and_row(tmp_path):
+    path = tmp_path / "fer2013.csv"
+    path.write_bytes(csv_bytes([row(0), row(1, usage="Training é")]).replace("é".encode(), "é".encode("latin-1")))
+    refused(path, "row 3", "byte 0xe9 is not UTF-8")
+
+
+def test_byte_order_mark_and_blank_rows_are_accepted(tmp_path):
+    path = tmp_path / "fer2013.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + csv_bytes() + b"\n,,\n\n")  # Excel's CSV UTF-8; empty rows at the end
+    assert read_fer2013(path)[1].tolist() == [0, 3, 6]
+    path.write_bytes(csv_bytes().replace(b"\n", b"\r\n") + b"\r\n")  # Windows line ends
+    assert read_fer2013(path)[1].tolist() == [0, 3, 6]
+
+
+@pytest.mark.parametrize("bad", ["1_2", "\u0663", "+5", "-1", "1.0"])
+def test_pixels_that_int_would_take_are_refused_with_file_and_row(tmp_path, bad):
+    pixels = " ".join(["7"] * 2303 + [bad])
+    path = write_csv(tmp_path / "fer2013.csv", [row(0), row(0, pixels=pixels)])
+    refused(path, "row 3", "pixels must be whole numbers 0-255", repr(bad))
+
+
+def test_a_same_size_csv_edit_with_its_time_put_back_is_read_again(tmp_path):
+    path = write_csv(tmp_path / "fer2013.csv", ROWS)
+    assert read_fer2013(path)[1].tolist() == [0, 3, 6]
+    stat = path.stat()
+    path.write_bytes(path.read_bytes().replace(b"6,", b"5,", 1))  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    assert read_fer2013(path)[1].tolist() == [0, 3, 5]
+
+
+# --- MNIST ------------------------------------------------------------------------------------
+
+def test_truncated_and_html_mnist_gz_name_the_file(tmp_path):
+    raw = fake_mnist(tmp_path)
+    images = raw / "train-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:-30])
+    load = lambda p: load_mnist(tmp_path, "train", download=False, quiet=True)  # noqa: E731
+    refused(images, "not a complete gzip file; download it again", "EOFError", call=load)
+    images.write_bytes(b"<!DOCTYPE html><html><body>Service unavailable</body></html>")
+    refused(images, "not a complete gzip file", "BadGzipFile", call=load)
+    images.write_bytes(b"\x00\x00\x08\x03\x00\x00")  # a header cut inside its sizes
+    images.write_bytes(gzip.compress(images.read_bytes()))
+    refused(images, "too short for the 3 sizes", call=load)
 
 
 # --- the dataset cache ----------------------------------------------------------------------------
@@ -102,3 +193,36 @@ def test_permission_denied_on_the_cache_loads_without_caching(tmp_path, monkeypa
             assert read_fer2013(path)[1].tolist() == [0, 3, 6]
     (message,) = unwritable_warnings(caught)
     assert "Permission denied" in message and str(tmp_path / "cache") in message
+
+
+# --- image folders ----------------------------------------------------------------------------
+
+def case_sensitive(tmp_path):
+    (tmp_path / "probe").mkdir()
+    return not (tmp_path / "PROBE").exists()
+
+
+def test_empty_emotion_folder_is_named_in_a_warning(tmp_path):
+    root = folder(tmp_path)
+    (root / "train" / "fear").mkdir()
+    with pytest.warns(UserWarning, match="train/fear: an empty emotion folder; train/ has no Fear images"):
+        assert read_fer2013(root)[1].tolist() == [0, 3, 1, 3, 6]
+
+
+@pytest.mark.parametrize("first, second", [("train", "Train"), ("train/happy", "train/Happy")])
+def test_folders_differing_only_by_case_are_refused(tmp_path, first, second):
+    root = folder(tmp_path)
+    if not case_sensitive(tmp_path):
+        pytest.skip("this file system folds case")
+    face(root / second / "angry" / "Training_9.png") if second == "Train" else face(root / second / "Training_9.png")
+    message = refused(root, "differ only by case")
+    assert str(root / first) in message and str(root / second) in message
+
+
+def test_16_bit_png_is_scaled_not_clipped(tmp_path):
+    root = folder(tmp_path)
+    levels = np.linspace(0, 65535, 48 * 48).round().astype(np.uint16).reshape(48, 48)
+    Image.fromarray(levels).save(root / "train" / "angry" / "Training_16.png")
+    assert Image.open(root / "train" / "angry" / "Training_16.png").mode == "I;16"
+    x, y, _ = read_fer2013(root)
+    assert np.array_equal(x[1].numpy(), np.round(levels / 257).astype(np.uint8))

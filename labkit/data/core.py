@@ -1,15 +1,20 @@
 """The :class:`ImageSet` container and helpers shared by every dataset."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import pickle
 import warnings
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 import torch
+from PIL import Image
 
 
 def announce(line: str) -> None:
@@ -25,21 +30,57 @@ def tensor_fingerprint(*tensors: torch.Tensor) -> str:
     return h.hexdigest()[:12]
 
 
+# what reading a file can raise without saying which file: a broken or truncated gzip stream, an
+# undecodable byte, a malformed CSV line, a damaged or oversized image
+_READ_ERRORS = (OSError, EOFError, SyntaxError, UnicodeError, zlib.error, csv.Error, Image.DecompressionBombError)
+
+
+@contextmanager
+def naming(path: Path, what: str, row: Callable[[], object] | None = None) -> Iterator[None]:
+    """Turn a reading error inside the block into a ValueError that names ``path`` (and
+    ``row()``, the row being read) and says ``what`` was expected; the original error follows
+    in brackets. Every loader reads its files inside one, so no raw decoder error escapes."""
+    try:
+        yield
+    except _READ_ERRORS as err:
+        where = f"{path}, row {row()}" if row else str(path)
+        raise ValueError(f"{where}: {what} ({type(err).__name__}: {err})") from err
+
+
+def read_image(path: Path, mode: str, what: str = "unreadable image") -> Image.Image:
+    """The image at ``path``, decoded and converted to ``mode`` ("L" or "RGB"). A 16-bit grey
+    image is scaled from 0..65535 to 0..255 (Pillow's own conversion would clip it at 255)."""
+    with naming(path, what), Image.open(path) as im:
+        if not im.mode.startswith("I"):  # I;16: 16-bit grey; I: 32-bit integers
+            return im.convert(mode)
+        a = np.asarray(im, dtype=np.int64)
+    if a.min() < 0 or a.max() > 65535:
+        raise ValueError(f"{path}: grey levels {a.min()}..{a.max()} do not fit 16 bits; expected an 8- or 16-bit image")
+    return Image.fromarray(np.round(a / 257).astype(np.uint8), "L").convert(mode)
+
+
 def cache_dir() -> Path:
     """Where parsed datasets are cached: ``$LABKIT_CACHE`` or ``~/.cache/labkit``."""
     return Path(os.environ.get("LABKIT_CACHE", Path.home() / ".cache" / "labkit"))
 
 
-def files_key(header: str, files: Iterable[Path], tags: Iterable[object] | None = None) -> str:
+def files_key(header: str, files: Iterable[Path], tags: Iterable[object] | None = None,
+              contents: bool = False) -> str:
     """A cache key for data parsed from ``files``: their names, sizes and modification times
     (and a tag per file, e.g. its label), after ``header`` (the source and any settings), so a
-    changed source is parsed again."""
+    changed source is parsed again. ``contents=True`` hashes the files' bytes as well, so even an
+    edit that keeps the size and puts the time back is seen (0.2 s for the 300 MB FER2013 CSV,
+    against 13 s to parse it). Without it, such an edit returns the old data."""
     h = hashlib.sha1(header.encode())
     tags = list(tags) if tags is not None else None
     for i, f in enumerate(files):
         st = f.stat()
         tag = f"|{tags[i]}" if tags is not None else ""
         h.update(f"{f}{tag}|{st.st_size}|{st.st_mtime_ns}".encode())
+        if contents:
+            with open(f, "rb") as data:
+                while block := data.read(1 << 20):
+                    h.update(block)
     return h.hexdigest()[:16]
 
 

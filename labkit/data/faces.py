@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from labkit.data.core import ImageSet, announce
+from labkit.data.core import ImageSet, announce, read_image
 
 _SUFFIXES = {".jpg", ".jpeg", ".png"}
 
@@ -40,16 +40,11 @@ def load_faces(root: str | Path, size: int = 64, channels: int = 3, max_images: 
     files = face_files(root)[:max_images]
     out = np.empty((len(files), size, size, channels), dtype=np.uint8)
     for i, path in enumerate(files):
-        try:
-            with Image.open(path) as img:
-                img = img.convert("RGB" if channels == 3 else "L")
-                w, h = img.size
-                s = min(w, h)
-                img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-                arr = np.asarray(img.resize((size, size), Image.BILINEAR))
-        except Exception as err:  # noqa: BLE001 - any decoder error names the file
-            raise ValueError(f"{path}: not a readable image ({err})") from err
-        out[i] = arr.reshape(size, size, channels)
+        img = read_image(path, "RGB" if channels == 3 else "L", "not a readable image")
+        w, h = img.size
+        s = min(w, h)
+        img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+        out[i] = np.asarray(img.resize((size, size), Image.BILINEAR)).reshape(size, size, channels)
     x = torch.from_numpy(out).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     s = ImageSet(x, torch.zeros(len(files), dtype=torch.long), ["face"], f"{len(files):,} faces from {root} at {size}x{size}")
     if not quiet:

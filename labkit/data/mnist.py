@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from labkit.data.core import ImageSet, announce
+from labkit.data.core import ImageSet, announce, naming
 
 CLASSES = [str(d) for d in range(10)]
 _FILES = {
@@ -21,14 +21,17 @@ _FILES = {
 
 def read_idx(path: Path) -> np.ndarray:
     """Read one idx file (gzipped or not), checking its header against its size."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    gz = path.suffix == ".gz"
+    with naming(path, "not a complete gzip file; download it again" if gz else "not a readable file"):
+        with (gzip.open if gz else open)(path, "rb") as f:
+            data = f.read()
     if len(data) < 4:
         raise ValueError(f"{path}: too short to be an idx file ({len(data)} bytes)")
     zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype_code != 0x08:
         raise ValueError(f"{path}: not an unsigned-byte idx file (header {data[:4].hex()})")
+    if len(data) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: too short for the {ndim} sizes its header announces ({len(data)} bytes)")
     dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
