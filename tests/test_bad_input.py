@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from labkit.data.fer2013 import read_fer2013
+from labkit.data.fruits360 import load_fruits360
 from labkit.data.mnist import load_mnist
 from test_data import fake_mnist
 from test_fer2013 import face, folder, row, write_csv
@@ -226,3 +227,23 @@ def test_16_bit_png_is_scaled_not_clipped(tmp_path):
     assert Image.open(root / "train" / "angry" / "Training_16.png").mode == "I;16"
     x, y, _ = read_fer2013(root)
     assert np.array_equal(x[1].numpy(), np.round(levels / 257).astype(np.uint8))
+
+
+def test_fruits_by_variety_refuses_a_class_one_split_lacks(tmp_path):
+    root = tmp_path / "fruits-360"
+    for split, classes in (("Training", ["Apple A", "Apple C"]), ("Test", ["Apple A", "Apple B", "Apple C"])):
+        for c in classes:
+            (root / split / c).mkdir(parents=True)
+            Image.new("RGB", (100, 100), (200, 30, 30)).save(root / split / c / "0_100.jpg")
+    with pytest.raises(ValueError, match=r"only in Test: \['Apple B'\]; only in Training: none") as err:
+        load_fruits360(root, "Test", fruits=["Apple"], group=False, quiet=True)
+    assert str(root / "Test") in str(err.value)
+    assert load_fruits360(root, "Test", fruits=["Apple"], quiet=True).counts() == [3]  # by fruit, Apple B is an apple
+    both = load_fruits360(root, "Test", classes=["Apple C", "Apple A"], group=False, quiet=True)
+    assert both.classes == ["Apple C", "Apple A"] and both.y.tolist() == [0, 1]
+    (root / "Test" / "Apple B" / "0_100.jpg").rename(root / "Test" / "Apple A" / "1_100.jpg")
+    (root / "Test" / "Apple B").rmdir()
+    (root / "Test" / "Apple C" / "0_100.jpg").unlink()
+    (root / "Test" / "Apple C").rmdir()
+    with pytest.raises(ValueError, match=r"only in Test: none; only in Training: \['Apple C'\]"):
+        load_fruits360(root, "Test", fruits=["Apple"], group=False, quiet=True)

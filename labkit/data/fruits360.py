@@ -9,11 +9,12 @@ returns either the fruits (``group=True``, the labels are fruits and ``meta["var
 image's variety) or the varieties themselves.
 
 Every problem stops the load with a message naming the folder or file: a missing root or split,
-an empty class, a file that is not a readable image or is not 100×100. Parsed images are cached
-as uint8 tensors (``$LABKIT_CACHE`` or ``~/.cache/labkit``), keyed by the files' names, sizes and
-modification times and the requested size, so a changed copy is read again; an image edited
-without changing its size, whose time is then put back, is not seen (delete the cache). Hashing
-the images' bytes instead would cost about 0.3 s a load.
+an empty class, a file that is not a readable image or is not 100×100, and, by variety, a class
+that one split has and Training lacks (or the reverse), since its label number would mean another
+class there. Parsed images are cached as uint8 tensors (``$LABKIT_CACHE`` or ``~/.cache/labkit``),
+keyed by the files' names, sizes and modification times and the requested size, so a changed copy
+is read again; an image edited without changing its size, whose time is then put back, is not
+seen (delete the cache). Hashing the images' bytes instead would cost about 0.3 s a load.
 """
 from __future__ import annotations
 
@@ -103,6 +104,19 @@ def _read(files: list[tuple[Path, int]], size: int) -> torch.Tensor:
     return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
 
 
+def _same_varieties(root: Path, split: str, chosen: list[str], fruits: Sequence[str] | None) -> None:
+    """By variety, label ``v`` is the ``v``-th class chosen: ``split`` must hold the classes that
+    Training holds, or a label number would mean another class there."""
+    if not (root / "Training").is_dir():
+        return
+    training = select_classes(class_names(root, "Training"), fruits)
+    if chosen != training:
+        raise ValueError(
+            f"{root / split}: by variety (group=False) a label number must mean the same class in Training and {split}; "
+            f"only in {split}: {[c for c in chosen if c not in training] or 'none'}; "
+            f"only in Training: {[c for c in training if c not in chosen] or 'none'}; pass classes=[...] to choose them")
+
+
 def load_fruits360(root: str | Path, split: str = "Training", fruits: Sequence[str] | None = None,
                    classes: Sequence[str] | None = None, group: bool = True, size: int = SIDE,
                    quiet: bool = False, use_cache: bool = True) -> ImageSet:
@@ -117,6 +131,8 @@ def load_fruits360(root: str | Path, split: str = "Training", fruits: Sequence[s
     split_dir = _split_dir(root, split)
     names = class_names(root, split)
     chosen = select_classes(names, fruits, classes)
+    if not group and classes is None and split != "Training":
+        _same_varieties(root, split, chosen, fruits)
     files = _files(split_dir, chosen)
     key = files_key(f"{root.resolve()}|{size}", [f for f, _ in files], [v for _, v in files])
     x = cached("fruits360", key, lambda: {"x": _read(files, size)}, use_cache)["x"]
