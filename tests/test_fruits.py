@@ -244,8 +244,7 @@ def test_fruit_gan_learns_and_records_diversity():
     judge = judge_run.model.eval()
     c = train.classes.index("Tomato")
     data = ch.one_class(train, c)
-    spec = ch.gan_spec("t", F=0.5, batch=32, lr=1e-3, policy=ch.POLICY)
-    t = ch.train_fruit_gan(data, spec, epochs=1, min_steps=150, judge=judge)
+    t = ch.train_fruit_gan(data, name="t", F=0.5, epochs=1, min_steps=150, batch=32, lr=1e-3, policy=ch.POLICY, judge=judge)
     assert len(t.history) == ch.epochs_for(len(data), 32, 1, 150) and all("diversity" in h for h in t.history)
     real = test.of_class(c)
     n = ch.eval_n(real, 400)
@@ -262,15 +261,19 @@ def test_fruit_gan_learns_and_records_diversity():
 
 
 def _inception_state(seed):
-    """A state dict of torchvision's Inception-v3 with seeded weights, seeded batch-norm statistics
-    and logits that are the fc bias alone (a zero fc weight), 1000 distinct values."""
+    """torchvision's Inception-v3 with seeded weights that carry the image through all its layers
+    (He-normal convolutions; PyTorch's default initialisation lets the signal die out, so every
+    image would give the same features), seeded batch-norm statistics, and logits that are the fc
+    bias alone (a zero fc weight), 1000 distinct values."""
     from torchvision.models import inception_v3
 
     torch.manual_seed(seed)
     net = inception_v3(weights=None, aux_logits=True, init_weights=False).eval()
     with torch.no_grad():
         for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
+            if isinstance(m, torch.nn.Conv2d):
+                torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            elif isinstance(m, torch.nn.BatchNorm2d):
                 m.running_mean.uniform_(-0.1, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
         net.fc.weight.zero_()
