@@ -6,7 +6,6 @@ import time
 import nbformat as nbf
 import pytest
 
-from labkit import runner
 from labkit.runner import grid_points, main, run_dir_name, sweep, write_results
 
 
@@ -207,4 +206,3 @@ def test_command_line_grid_on_ray(ray_cluster, tmp_path, capsys):
     assert main([str(nb), "-p", "b", "3.0", "--grid", "a=1,2", "--out", str(tmp_path / "cli"), "--timeout", "120"]) == 0
     assert (tmp_path / "cli" / "sweep.csv").read_text().splitlines()[0] == "a,product,omp,run_seconds"
     assert "2 of 2 runs on Ray (running Ray instance: 2 CPUs" in capsys.readouterr().out
-    assert runner.ray_available()
