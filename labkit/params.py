@@ -105,11 +105,14 @@ class Params(dict):
 class Spec:
     """The parameters of one chapter."""
 
-    def __init__(self, *params: Param, data: tuple[str, str] | None = None,
+    def __init__(self, *params: Param, data: tuple[str, str] | None = None, check=None,
                  profile_help: str = "quick: embedded data on a CPU, minutes; paper: the paper's data and scale (GPU)"):
         """``params``: the chapter's own knobs. Every chapter also gets ``profile``, ``seed``,
         ``device`` and ``run_root``, declared here once; ``data = (help, paper default)``
-        adds ``data_dir`` (None: the embedded default data)."""
+        adds ``data_dir`` (None: the embedded default data). ``check(P)``: the chapter's rules
+        across parameters (e.g. the ablation fruit must be one of the fruits), run on every
+        resolved set, so a combination the chapter cannot run stops before any work."""
+        self.check = check
         own = {p.name: p for p in params}
         shared = {"profile", "seed", "data_dir", "device", "run_root"}
         if shared & set(own):
@@ -168,6 +171,8 @@ class Spec:
             out[name] = p.check(value)
             rows.append((name, repr(out[name]), source, p.help))
         out._rows = rows  # type: ignore[attr-defined]
+        if self.check is not None:
+            self.check(out)
         return out
 
     def collect(self, namespace: dict[str, Any], before: set[str]) -> Params:
@@ -179,6 +184,20 @@ class Spec:
             and not (inspect.ismodule(v) or inspect.isroutine(v) or inspect.isclass(v))
         }
         return self.resolve(new)
+
+
+def require(ok: bool, message: str) -> None:
+    """For a chapter's ``check``: stop with ``message`` unless ``ok``."""
+    if not ok:
+        raise ParameterError(message)
+
+
+def subset(P: Params, name: str, allowed) -> None:
+    """For a chapter's ``check``: the list parameter ``name`` holds only ``allowed`` values, each once."""
+    values = P[name]
+    bad = [v for v in values if v not in allowed]
+    require(not bad and len(set(values)) == len(values),
+            f"parameter {name!r} = {values!r}: expected distinct values among {list(allowed)}" + (f"; {bad} are not" if bad else ""))
 
 
 def snapshot(namespace: dict[str, Any]) -> set[str]:

@@ -13,7 +13,8 @@ from labkit.data.core import ImageSet
 from labkit.data.fruits360 import FRUITS, PAPER_COUNTS
 from labkit.experiments.common import one_class
 from labkit.metrics import FID, inception_score
-from labkit.params import Param, Spec
+from labkit.augment import DiffAugment
+from labkit.params import Param, Spec, require, subset
 from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.runs import ClassifierSpec, GANSpec, fit
 from labkit.train import GANTrainer
@@ -34,6 +35,17 @@ PAPER_NOTES = {
     "observation": "bananas looked best to people but scored worst FID; grapes mode-collapsed early",
 }
 POLICY = "color,translation,cutout"
+
+
+def check(P) -> None:
+    """The combinations this chapter cannot run, refused before any work."""
+    subset(P, "fruits", FRUITS)
+    require(P.ablation_fruit in P.fruits, f"ablation_fruit {P.ablation_fruit!r} must be one of fruits {P.fruits}")
+    ops = [o.strip() for o in P.policy.split(",") if o.strip()]
+    require(bool(ops) and all(o in DiffAugment.POLICIES for o in ops),
+            f"parameter 'policy' = {P.policy!r}: expected a comma list of {', '.join(DiffAugment.POLICIES)}")
+    require(all(0 < f <= 1 for f in P.fractions), f"parameter 'fractions' = {P.fractions}: each share must be in (0, 1]")
+
 
 SPEC = Spec(
     Param("fruits", "the fruits, each with its own GAN (all classes whose first word is the fruit)", list(FRUITS),
@@ -58,7 +70,9 @@ SPEC = Spec(
     Param("inception_weights", "Inception-v3 for the usual IS/FID: a local weights file, 'download' (online), "
           "or None (fruit-classifier features only, offline)", None, None, str, nullable=True),
     data=("Fruits-360: the folder holding Training/ and Test/; None: the stand-in drawn by labkit", "data/fruits-360"),
+    check=check,
 )
+
 
 
 def load(P, group: bool = True) -> tuple[ImageSet, ImageSet]:

@@ -81,6 +81,17 @@ RUN_SPEC = Spec(
 )
 
 
+def worker_notebook() -> Path:
+    """The sweep worker ``mnist_gan_run.ipynb`` beside the chapter, found from labkit's own place
+    (the course's checkout), so the chapter runs from any working directory. Call it in the first
+    cells: without the checkout (labkit installed alone) it says what to do before any work."""
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "mnist_gan_run.ipynb"
+    if not path.is_file():
+        raise FileNotFoundError(f"the sweep worker {path} is not there: labkit is installed without the course's "
+                                f"notebooks. Clone the course and install it with pip install -e ., or pass grid='none'")
+    return path
+
+
 def load(P) -> tuple[ImageSet, ImageSet]:
     from labkit.data.mnist import load_mnist
 

@@ -12,7 +12,7 @@ from labkit.data.fer2013 import CLASSES
 from labkit.experiments.common import class_images, load_fer, one_class
 from labkit.metrics import FID, classifier_score, inception_score
 from labkit.models import RadfordGenerator
-from labkit.params import Param, Spec
+from labkit.params import Param, Spec, subset
 from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.runs import GANSpec, fit
 from labkit.train import GANTrainer
@@ -49,6 +49,7 @@ SPEC = Spec(
     Param("n_eval", "generated faces per expression behind each score (fewer when the class has fewer real faces)",
           200, 1000, int, low=20),
     data=FER_DATA,
+    check=lambda P: subset(P, "expressions", CLASSES),
 )
 
 
