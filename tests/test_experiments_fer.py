@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -176,3 +177,20 @@ def test_quick_classifier_learns_the_standin():
     t = fit(ch.classifier_spec("paper000", F=0.125, batch=64, lr=1e-3), train, 4, val=val, device="cpu")
     majority = max(val.counts()) / len(val)
     assert t.history[-1]["val_acc"] > majority + 0.15
+
+
+@pytest.mark.parametrize("sweep", ["serial", pytest.param("ray", marks=pytest.mark.slow)])
+def test_compare_through_the_runner_gives_the_same_table(sweep, tmp_path):
+    """The conditions × seeds comparison handed to labkit.runner (serially or on Ray) trains the
+    same runs and gathers the same table as in this process."""
+    pytest.importorskip("ray") if sweep == "ray" else None
+    train = make_fer_standin(140, seed=0, quiet=True)
+    test = make_fer_standin(70, seed=1, quiet=True)
+    kw = dict(arch="surreal", F=0.125, batch=32, lr=1e-3)
+    conditions = {"plain": {"train": train}, "weighted": {"train": train, "weighted": True}}
+    here, _ = ch.compare(conditions, test, 2, 1, watch=[1], run=dict(device="cpu", run_root=tmp_path / "a"), **kw)
+    there, scores = ch.compare(conditions, test, 2, 1, watch=[1], run=dict(device="cpu", run_root=tmp_path / "b"),
+                               sweep=sweep, **kw)
+    pd.testing.assert_frame_equal(here, there)
+    assert scores[("weighted", 1)].confusion.sum() == len(test)
+    assert len(list((tmp_path / "b" / "sweep-compare").iterdir())) == 4  # one folder per run

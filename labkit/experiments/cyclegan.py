@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 from labkit.data.core import ImageSet, concat
 from labkit.data.fer2013 import CLASSES
 from labkit.experiments.common import load_fer, one_class  # noqa: F401  (one_class: the chapter uses ch.one_class)
-from labkit.experiments.fer import FER_DATA, PAPER_001, classifier_spec
+from labkit.experiments.fer import FER_DATA, PAPER_001, SWEEPS, _shared_run, compare_run, run_cells
 from labkit.experiments.radford import dcgan_spec
-from labkit.metrics import FID, classifier_score, nearest_ssim, ssim
-from labkit.params import Param, Spec
+from labkit.metrics import FID, classifier_score, nearest_ssim, per_class_accuracy, ssim
+from labkit.params import Param, Spec, require, subset
 from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.runs import CycleGANSpec, GANSpec, fit
 from labkit.train import CycleGANTrainer, GANTrainer
@@ -62,7 +63,13 @@ SPEC = Spec(
           "neutral faces' (the classifier's own idea of a confident neutral)", 0.5, 0.5,
           float, low=0, high=1),
     Param("seeds", "seeds of the Part B classifier comparison", 2, 3, int, low=1),
+    Param("sweep", "how Part B's seeds run: off (here, one after another), serial or ray (labkit.runner; "
+          "ray runs as many at once as there are cores or GPUs)", "off", "off", str, choices=SWEEPS),
     data=FER_DATA,
+    check=lambda P: (subset(P, "variants", VARIANTS),
+                     require(len({P.source, P.target, P.second_target}) == 3,
+                             f"source, target and second_target must be three different expressions; got "
+                             f"{P.source!r}, {P.target!r}, {P.second_target!r}")),
 )
 
 
@@ -200,21 +207,24 @@ def similarity(kept: torch.Tensor, real: torch.Tensor, held_out: torch.Tensor) -
 
 
 def retrain(train: ImageSet, test: ImageSet, synthetic: torch.Tensor, neutral: int, seeds: int, *, F: float,
-            epochs: int, device="auto", run_root=None):
+            epochs: int, device="auto", run_root=None, sweep: str = "off"):
     """The "Simple" classifier with and without the kept synthetic neutral faces, over ``seeds``:
-    per-class test accuracies (rows: seed × condition) and the overall accuracy."""
+    per-class test accuracies (rows: seed × condition) and the overall accuracy. ``sweep``: as
+    :func:`labkit.experiments.fer.compare` (``"serial"`` or ``"ray"``: through labkit.runner)."""
     import pandas as pd
 
     extra = ImageSet(synthetic, torch.full((len(synthetic),), neutral, dtype=torch.long), list(train.classes), "synthetic neutral")
-    sets = {"baseline": train, "+ synthetic neutral": concat(train, extra, source=f"{train.source} + {len(extra)} synthetic neutral")}
+    both = concat(train, extra, source=f"{train.source} + {len(extra)} synthetic neutral")
+    conditions = {"baseline": {"train": train}, "+ synthetic neutral": {"train": both}}
+    cells = [(cond, seed) for seed in range(seeds) for cond in conditions]
+    fixed = dict(conditions=conditions, test=test, epochs=epochs, run=_shared_run({"device": device, "run_root": run_root}),
+                 arch="simple", F=F, batch=64, lr=1e-3)
     rows = []
-    for seed in range(seeds):
-        for cond, data in sets.items():
-            t = fit(classifier_spec("simple", F=F, batch=64, lr=1e-3, seed=seed), data, epochs, device=device,
-                    run_root=run_root)
-            s = classifier_score(t.model, test.x, test.y)
-            rows.append({"seed": seed, "condition": cond, "overall": s.accuracy,
-                         **{c: s.per_class[i] for i, c in enumerate(test.classes)}})
+    for (cond, seed), out in zip(cells, run_cells(compare_run, cells, fixed, sweep, "part-b")):
+        cm = np.array(out["confusion"])
+        per_class = per_class_accuracy(cm)
+        rows.append({"seed": seed, "condition": cond, "overall": float(np.trace(cm) / cm.sum()),
+                     **{c: per_class[i] for i, c in enumerate(test.classes)}})
     return pd.DataFrame(rows)
 
 

@@ -6,6 +6,7 @@ GAN) over several seeds.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -15,7 +16,7 @@ from torch import nn
 from labkit.data.core import ImageSet, concat
 from labkit.data.fer2013 import CLASSES, COUNTS
 from labkit.experiments.common import class_images, load_fer, one_class
-from labkit.metrics import ClassifierScore, classifier_score
+from labkit.metrics import ClassifierScore, classifier_score, per_class_accuracy
 from labkit.params import Param, Spec
 from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.runs import ClassifierSpec, GANSpec, class_weights, fit  # noqa: F401  (class_weights: ch.class_weights)
@@ -51,6 +52,7 @@ PAPER_001 = {
 }
 
 CLASSIFIERS = ("paper000", "simple", "surreal")  # names in labkit.models.registry
+SWEEPS = ("off", "serial", "ray")
 FER_DATA = ("FER2013: fer2013.csv or the image-folder copy; None: the stand-in drawn by labkit", "data/fer2013")
 
 SPEC = Spec(
@@ -83,6 +85,8 @@ SPEC = Spec(
     Param("n_generate", "GAN images added per weak class (paper: 1,000 to 28,709 real faces)", 150, 1000, int, low=1),
     Param("cgan_epochs", "epochs of the class-conditional GAN on all classes", 5, 100, int, low=1),
     Param("seeds", "classifier seeds per condition in the comparison", 2, 3, int, low=1),
+    Param("sweep", "how the comparison runs: off (here, one after another), serial or ray (labkit.runner; "
+          "ray runs as many at once as there are cores or GPUs)", "off", "off", str, choices=SWEEPS),
     data=FER_DATA,
 )
 
@@ -218,32 +222,66 @@ def gan_quality(classifier: nn.Module, images: ImageSet, train: ImageSet) -> dic
 
 
 # --- the comparison ---------------------------------------------------------------------------
+def compare_run(condition: str, seed: int, *, conditions: dict[str, dict[str, Any]], test: ImageSet, epochs: int,
+                run=None, **clf) -> dict[str, Any]:
+    """One cell of :func:`compare`: the classifier on ``conditions[condition]`` with ``seed``;
+    returns its test confusion matrix (plain lists, so :mod:`labkit.runner` can gather it)."""
+    cond = conditions[condition]
+    spec = classifier_spec(seed=seed, augment=cond.get("augment", True), weighted=cond.get("weighted", False),
+                           name=f"clf-{slug(condition)}", **clf)
+    t = fit(spec, cond["train"], epochs, **(run or {}))
+    return {"confusion": classifier_score(t.model, test.x, test.y).confusion.tolist()}
+
+
 def compare(conditions: dict[str, dict[str, Any]], test: ImageSet, seeds: int, epochs: int, *,
             first_seed: int = 0, done: dict[tuple[str, int], ClassifierTrainer] | None = None, watch: Sequence[int] = (),
-            run=None, **clf) -> tuple:
+            run=None, sweep: str = "off", **clf) -> tuple:
     """Train the classifier (:func:`classifier_spec` with ``clf``) on each condition (``{"train":
     ImageSet, "weighted": bool, "augment": bool}``) for ``epochs`` with the ``seeds`` seeds from
-    ``first_seed`` on; return a table (one row per run: overall and
-    balanced test accuracy, per-class accuracy and the Disgust→Angry rate) and each run's test
-    score. ``done`` holds runs already trained (condition, seed) → trainer, which are reused."""
+    ``first_seed`` on; return a table (one row per run: overall and balanced test accuracy,
+    per-class accuracy and the Disgust→Angry rate) and each run's test score. ``done`` holds runs
+    already trained (condition, seed) → trainer, which are reused. ``sweep``: ``"off"`` trains the
+    runs here one after another; ``"serial"`` or ``"ray"`` hands them to :func:`labkit.runner.sweep`
+    (on Ray, as many at once as the machine or cluster has room for)."""
     import pandas as pd
 
-    rows, scores = [], {}
-    for name, cond in conditions.items():
-        for s in range(first_seed, first_seed + seeds):
-            t = (done or {}).get((name, s))
-            if t is None:
-                spec = classifier_spec(seed=s, augment=cond.get("augment", True), weighted=cond.get("weighted", False),
-                                       name=f"clf-{slug(name)}", **clf)
-                t = fit(spec, cond["train"], epochs, **(run or {}))
-            sc = classifier_score(t.model, test.x, test.y)
-            scores[(name, s)] = sc
-            row = {"condition": name, "seed": s, "train images": len(cond["train"]), "accuracy": sc.accuracy,
-                   "balanced accuracy": balanced_accuracy(sc),
-                   "Disgust → Angry": confusion_rate(sc, test.classes, "Disgust", "Angry")}
-            row.update({test.classes[c]: float(sc.per_class[c]) for c in watch})
-            rows.append(row)
+    cells = [(name, s) for name in conditions for s in range(first_seed, first_seed + seeds)]
+    scores = {k: classifier_score(t.model, test.x, test.y) for k, t in (done or {}).items() if k in cells}
+    todo = [k for k in cells if k not in scores]
+    fixed = dict(conditions=conditions, test=test, epochs=epochs, run=_shared_run(run), **clf)
+    for (name, s), out in zip(todo, run_cells(compare_run, todo, fixed, sweep, "compare")):
+        cm = np.array(out["confusion"])
+        scores[(name, s)] = ClassifierScore(float(np.trace(cm) / cm.sum()), per_class_accuracy(cm), cm, int(cm.sum()))
+    rows = []
+    for name, s in cells:
+        sc = scores[(name, s)]
+        row = {"condition": name, "seed": s, "train images": len(conditions[name]["train"]), "accuracy": sc.accuracy,
+               "balanced accuracy": balanced_accuracy(sc), "Disgust → Angry": confusion_rate(sc, test.classes, "Disgust", "Angry")}
+        rows.append({**row, **{test.classes[c]: float(sc.per_class[c]) for c in watch}})
     return pd.DataFrame(rows), scores
+
+
+def _shared_run(run) -> dict[str, Any]:
+    """``run`` (device, run_root) with the run folder made absolute, so workers elsewhere find it."""
+    from labkit.train import runs_root
+
+    run = dict(run or {})
+    return {**run, "run_root": str(runs_root(run.get("run_root")).resolve())}
+
+
+def run_cells(task, cells: Sequence[tuple[str, int]], fixed: dict[str, Any], sweep: str, label: str) -> list[dict]:
+    """``task(condition, seed, **fixed)`` for every (condition, seed) in ``cells``: here, one after
+    another (``sweep="off"``), or through :func:`labkit.runner.sweep` (``"serial"`` or ``"ray"``),
+    whose table says where each ran; a failed run stops the chapter with its error."""
+    if sweep == "off":
+        return [task(c, s, **fixed) for c, s in cells]
+    from labkit.runner import sweep as run_sweep
+
+    out_dir = Path(fixed["run"]["run_root"]) / f"sweep-{label}"
+    table = run_sweep(task, [{"condition": c, "seed": s} for c, s in cells], out_dir, fixed, backend=sweep)
+    if "error" in table and table["error"].notna().any():
+        raise RuntimeError(f"{label}: runs failed:\n" + table.loc[table["error"].notna(), ["condition", "seed", "error"]].to_string())
+    return [dict(r) for r in table.drop(columns=["condition", "seed"]).to_dict("records")]
 
 
 def summarise(table, columns: Sequence[str]):
