@@ -77,11 +77,15 @@ def synthetic_effect(results, n_added: int, source_gan: str, seeds: int, base: s
 def collapse_verdict(collapse, threshold: float = 0.5) -> str:
     """Mode collapse read from ``collapse`` (one row per fruit: "lowest after it", "at epoch",
     "epochs below after it" as text, "final"), grapes singled out as the paper does."""
-    late = collapse["lowest after it"].astype(float)
-    worst = late.idxmin()
+    late = collapse["lowest after it"].astype(float).dropna()
+    level = "half" if threshold == 0.5 else f"{threshold:g} of"
     msg = (f"Every generator starts with near-identical samples (an untrained generator), so only a fall *after* the "
-           f"samples first reached {'half' if threshold == 0.5 else f'{threshold:g} of'} the real diversity counts as "
-           f"collapse. The lowest such value is **{worst}**'s ({late[worst]:.2f} at epoch {collapse.loc[worst, 'at epoch']}). ")
+           f"samples first reached {level} the real diversity counts as collapse. ")
+    if late.empty:
+        return msg + ("No generator has an epoch after reaching that level in this run, so none can be said to collapse "
+                      "or not: train for more epochs.")
+    worst = late.idxmin()
+    msg += f"The lowest such value is **{worst}**'s ({late[worst]:.2f} at epoch {collapse.loc[worst, 'at epoch']}). "
     if "Grape" in collapse.index:
         g = collapse.loc["Grape"]
         msg += (f"Grapes fell below that level after reaching it in epochs: {g['epochs below after it']}; "

@@ -60,6 +60,12 @@ def test_collapse_verdict_follows_the_grapes(final, below, says):
     assert says in text and "**Grape**'s (0.30 at epoch 5)" in text
 
 
+def test_collapse_verdict_when_no_run_reached_the_level():
+    table = pd.DataFrame({"lowest after it": [float("nan")], "at epoch": [None], "epochs below after it": ["none"],
+                          "final": [0.2]}, index=["Apple"])
+    assert "none can be said to collapse or not: train for more epochs" in report.collapse_verdict(table)
+
+
 def test_fid_ranking_reads_the_smallest_n():
     fid, ns = pd.Series({"Apple": 40.0, "Banana": 60.0}), pd.Series({"Apple": 400, "Banana": 90})
     last = report.fid_ranking(fid, ns, {"Apple": 129, "Banana": 270})
