@@ -118,9 +118,6 @@ def test_inception_weights_with_a_payload_are_refused_unrun(tmp_path, loads):
     assert not sentinel.exists() and said_weights_only(loads)
 
 
-@pytest.mark.xfail(strict=True, reason="InceptionV3('download') reads torchvision's cached weights file with "
-                   "torch.hub's default weights_only=False: Inception_V3_Weights.IMAGENET1K_V1.get_state_dict "
-                   "needs weights_only=True (and check_hash=True)")
 def test_downloaded_inception_weights_are_read_with_weights_only(tmp_path, monkeypatch, loads):
     """'download' finds torchvision's file in $TORCH_HOME/hub/checkpoints when it is there (no
     network); a file planted there must not run either."""

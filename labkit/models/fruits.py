@@ -52,7 +52,7 @@ class InceptionV3(nn.Module):
 
         net = inception_v3(weights=None, aux_logits=True, init_weights=False)
         if str(weights) == "download":
-            net.load_state_dict(Inception_V3_Weights.IMAGENET1K_V1.get_state_dict(progress=True))
+            net.load_state_dict(Inception_V3_Weights.IMAGENET1K_V1.get_state_dict(progress=True, weights_only=True, check_hash=True))
         else:
             path = Path(weights).expanduser()
             if not path.is_file():
