@@ -48,3 +48,46 @@ def test_the_mnist_chapter_finds_its_sweep_worker_from_anywhere(tmp_path, monkey
 
     monkeypatch.chdir(tmp_path)
     assert mnist.worker_notebook() == ROOT / "notebooks" / "mnist_gan_run.ipynb"
+
+
+def _readme_commands(prefix: str) -> list[list[str]]:
+    import re
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    return [shlex.split(m) for m in re.findall(rf"({re.escape(prefix)}[^`\n]*)", text)]
+
+
+@pytest.mark.slow
+def test_the_readmes_papermill_command_runs_from_the_repository_root(tmp_path):
+    """The README's papermill command, as written, from the repository root: its parameters pass
+    the chapter's checks and the chapter's first cells (parameters, validation, setup, which finds
+    the sweep worker) run there; the rest is the chapter's own work, which nbval runs."""
+    import papermill
+    from nbclient import NotebookClient
+    from papermill.cli import _resolve_type
+
+    commands = _readme_commands(".venv/bin/papermill ")
+    assert commands, "the README shows no papermill command"
+    for cmd in commands:
+        notebook, params = cmd[1], {k: _resolve_type(v) for k, v in zip(cmd[4::3], cmd[5::3])}  # as papermill -p reads them
+        assert cmd[3::3] == ["-p"] * len(params), cmd
+        nb = papermill.execute_notebook(str(ROOT / notebook), str(tmp_path / "out.ipynb"), parameters=params,
+                                        prepare_only=True, cwd=str(ROOT))
+        first = next(i for i, c in enumerate(nb.cells) if "describe(device)" in c.source)  # the setup cell
+        nb.cells = nb.cells[: first + 1]
+        if "worker_notebook()" in nb.cells[-1].source:  # chapter 004 found its worker from here, before any work
+            nb.cells.append(nbformat.v4.new_code_cell("assert worker is None or worker.is_file(), worker"))
+        NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(ROOT)}}).execute()
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def test_the_readmes_sweep_command_names_real_parameters():
+    from labkit.experiments import mnist
+
+    commands = _readme_commands(".venv/bin/python -m labkit.runner ")
+    assert commands
+    for cmd in commands:
+        assert (ROOT / cmd[3]).is_file(), cmd[3]
+        grids = [a.split("=")[0] for a in cmd[cmd.index("--grid"):] if "=" in a]
+        assert grids and set(grids) <= set(mnist.RUN_SPEC.names), grids
