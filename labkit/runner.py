@@ -306,8 +306,13 @@ def _run_ray(sw: _Sweep, todo: list[int], *, address, workers, threads, gpus, ti
     try:
         if gpus is None:
             gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-        say(f"on Ray ({where}); each run {threads} CPU thread{'s' if threads > 1 else ''}"
-            + (f" and {gpus:g} GPU" if gpus else "") + (f", at most {workers} at once" if workers else ""))
+        have = ray.cluster_resources()
+        slots = int(have.get("CPU", 1) // threads)
+        if gpus:
+            slots = min(slots, int(have.get("GPU", 0) // gpus))
+        at_once = max(1, min(slots, workers or len(todo), len(todo)))  # how many workers run these runs
+        say(f"on Ray ({where}), {at_once} at once; each run {threads} CPU thread{'s' if threads > 1 else ''}"
+            + (f" and {gpus:g} GPU" if gpus else ""))
         remote = ray.remote(_execute).options(num_cpus=threads, num_gpus=gpus, max_retries=retries)
         task, fixed = ray.put(sw.task), ray.put(sw.fixed)
         clock = ray.remote(num_cpus=0)(_Clock).remote() if timeout else None

@@ -205,4 +205,5 @@ def test_command_line_grid_on_ray(ray_cluster, tmp_path, capsys):
     nb = tiny_notebook(tmp_path / "tiny.ipynb")
     assert main([str(nb), "-p", "b", "3.0", "--grid", "a=1,2", "--out", str(tmp_path / "cli"), "--timeout", "120"]) == 0
     assert (tmp_path / "cli" / "sweep.csv").read_text().splitlines()[0] == "a,product,omp,run_seconds"
-    assert "2 of 2 runs on Ray (running Ray instance: 2 CPUs" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "2 of 2 runs on Ray (running Ray instance: 2 CPUs" in said and "), 2 at once; each run 1 CPU thread" in said
