@@ -126,6 +126,12 @@ class ClassifierScore:
     confusion: np.ndarray
     n: int
 
+    @classmethod
+    def from_confusion(cls, cm) -> "ClassifierScore":
+        """The score a confusion matrix (rows: true class, columns: predicted) holds."""
+        cm = np.asarray(cm)
+        return cls(float(np.trace(cm) / cm.sum()), per_class_accuracy(cm), cm, int(cm.sum()))
+
     def table(self, classes: list[str]):
         import pandas as pd
 
@@ -152,8 +158,7 @@ def classifier_score(classifier: nn.Module, images: torch.Tensor, labels: torch.
     """How often ``classifier`` recognises each image as the class it was generated (or
     labelled) for; overall, per class, and as a confusion matrix."""
     logits = predict(classifier, images)
-    cm = confusion_matrix(labels.cpu(), logits.argmax(1), logits.shape[1])
-    return ClassifierScore(float(np.trace(cm) / cm.sum()), per_class_accuracy(cm), cm, len(labels))
+    return ClassifierScore.from_confusion(confusion_matrix(labels.cpu(), logits.argmax(1), logits.shape[1]))
 
 
 def fid_numpy(real_feats: np.ndarray, fake_feats: np.ndarray) -> float:

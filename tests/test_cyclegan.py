@@ -286,3 +286,25 @@ def test_part_b_filter_calibrated_on_real_neutral_faces():
     assert kept.tolist() == (p_real >= p_real.median()).tolist()
     label = next(k for k in counts if k.startswith("and neutral"))
     assert label.endswith("(the 50% quantile of real neutral faces)") and f"{p_real.median().item():.3f}" in label
+
+
+def test_part_b_retrain_scores_each_seed_and_condition(tmp_path):
+    """Part B's comparison: one Simple classifier per seed and condition; each row's numbers are
+    that run's test score, whether trained here or gathered by the runner."""
+    from labkit.data.fer_standin import make_fer_standin
+    from labkit.experiments import cyclegan as ch, fer
+    from labkit.metrics import classifier_score
+    from labkit.runs import fit
+
+    train, test = make_fer_standin(140, seed=0, quiet=True), make_fer_standin(70, seed=1, quiet=True)
+    extra = train.of_class(6)[:10]
+    table = ch.retrain(train, test, extra, 6, 2, F=0.05, epochs=1, device="cpu", run_root=tmp_path)
+    assert list(zip(table.seed, table.condition)) == [(0, "baseline"), (0, "+ synthetic neutral"),
+                                                      (1, "baseline"), (1, "+ synthetic neutral")]
+    run = fit(fer.classifier_spec("simple", F=0.05, batch=64, lr=1e-3, seed=1, name="clf-baseline"), train, 1,
+              device="cpu", run_root=tmp_path)
+    assert run.resumed_from == 1  # the row's run, found again
+    score = classifier_score(run.model, test.x, test.y)
+    row = table.iloc[2]
+    assert row["overall"] == pytest.approx(score.accuracy)
+    assert [row[c] for c in test.classes] == pytest.approx(list(score.per_class))

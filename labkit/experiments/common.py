@@ -6,7 +6,6 @@ from typing import Sequence
 import torch
 
 from labkit.data.core import ImageSet
-from labkit.report import paper_table, percent  # noqa: F401  (the chapters use them as ch.*)
 from labkit.train import GANTrainer
 
 FER_STANDIN_SEEDS = {"Training": 0, "PublicTest": 1, "PrivateTest": 2}

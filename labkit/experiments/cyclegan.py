@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 
 from labkit.data.core import ImageSet, concat
 from labkit.data.fer2013 import CLASSES
 from labkit.experiments.common import load_fer, one_class  # noqa: F401  (one_class: the chapter uses ch.one_class)
-from labkit.experiments.fer import FER_DATA, PAPER_001, SWEEPS, _shared_run, compare_run, run_cells
+from labkit.experiments.fer import FER_DATA, PAPER_001, SWEEPS, compare_run, run_cells
 from labkit.experiments.radford import dcgan_spec
-from labkit.metrics import FID, classifier_score, nearest_ssim, per_class_accuracy, ssim
+from labkit.metrics import FID, ClassifierScore, classifier_score, nearest_ssim, ssim
 from labkit.params import Param, Spec, require, subset
 from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
-from labkit.runs import CycleGANSpec, GANSpec, fit
-from labkit.train import CycleGANTrainer, GANTrainer
+from labkit.runs import CycleGANSpec, GANSpec
+from labkit.train import CycleGANTrainer
 from labkit.train.classifier import predict
 
 VARIANTS = {
@@ -217,14 +216,13 @@ def retrain(train: ImageSet, test: ImageSet, synthetic: torch.Tensor, neutral: i
     both = concat(train, extra, source=f"{train.source} + {len(extra)} synthetic neutral")
     conditions = {"baseline": {"train": train}, "+ synthetic neutral": {"train": both}}
     cells = [(cond, seed) for seed in range(seeds) for cond in conditions]
-    fixed = dict(conditions=conditions, test=test, epochs=epochs, run=_shared_run({"device": device, "run_root": run_root}),
+    fixed = dict(conditions=conditions, test=test, epochs=epochs, run={"device": device, "run_root": run_root},
                  arch="simple", F=F, batch=64, lr=1e-3)
     rows = []
     for (cond, seed), out in zip(cells, run_cells(compare_run, cells, fixed, sweep, "part-b")):
-        cm = np.array(out["confusion"])
-        per_class = per_class_accuracy(cm)
-        rows.append({"seed": seed, "condition": cond, "overall": float(np.trace(cm) / cm.sum()),
-                     **{c: per_class[i] for i, c in enumerate(test.classes)}})
+        s = ClassifierScore.from_confusion(out["confusion"])
+        rows.append({"seed": seed, "condition": cond, "overall": s.accuracy,
+                     **{c: s.per_class[i] for i, c in enumerate(test.classes)}})
     return pd.DataFrame(rows)
 
 

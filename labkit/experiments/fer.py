@@ -13,10 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from labkit.data.core import ImageSet, concat
-from labkit.data.fer2013 import CLASSES, COUNTS
+from labkit.data.core import ImageSet
+from labkit.data.fer2013 import COUNTS
 from labkit.experiments.common import class_images, load_fer, one_class
-from labkit.metrics import ClassifierScore, classifier_score, per_class_accuracy
+from labkit.metrics import ClassifierScore, classifier_score
 from labkit.params import Param, Spec
 from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
 from labkit.runs import ClassifierSpec, GANSpec, class_weights, fit  # noqa: F401  (class_weights: ch.class_weights)
@@ -248,10 +248,9 @@ def compare(conditions: dict[str, dict[str, Any]], test: ImageSet, seeds: int, e
     cells = [(name, s) for name in conditions for s in range(first_seed, first_seed + seeds)]
     scores = {k: classifier_score(t.model, test.x, test.y) for k, t in (done or {}).items() if k in cells}
     todo = [k for k in cells if k not in scores]
-    fixed = dict(conditions=conditions, test=test, epochs=epochs, run=_shared_run(run), **clf)
-    for (name, s), out in zip(todo, run_cells(compare_run, todo, fixed, sweep, "compare")):
-        cm = np.array(out["confusion"])
-        scores[(name, s)] = ClassifierScore(float(np.trace(cm) / cm.sum()), per_class_accuracy(cm), cm, int(cm.sum()))
+    fixed = dict(conditions=conditions, test=test, epochs=epochs, run=run, **clf)
+    for cell, out in zip(todo, run_cells(compare_run, todo, fixed, sweep, "compare")):
+        scores[cell] = ClassifierScore.from_confusion(out["confusion"])
     rows = []
     for name, s in cells:
         sc = scores[(name, s)]
@@ -261,18 +260,15 @@ def compare(conditions: dict[str, dict[str, Any]], test: ImageSet, seeds: int, e
     return pd.DataFrame(rows), scores
 
 
-def _shared_run(run) -> dict[str, Any]:
-    """``run`` (device, run_root) with the run folder made absolute, so workers elsewhere find it."""
-    from labkit.train import runs_root
-
-    run = dict(run or {})
-    return {**run, "run_root": str(runs_root(run.get("run_root")).resolve())}
-
-
 def run_cells(task, cells: Sequence[tuple[str, int]], fixed: dict[str, Any], sweep: str, label: str) -> list[dict]:
     """``task(condition, seed, **fixed)`` for every (condition, seed) in ``cells``: here, one after
     another (``sweep="off"``), or through :func:`labkit.runner.sweep` (``"serial"`` or ``"ray"``),
-    whose table says where each ran; a failed run stops the chapter with its error."""
+    whose table says where each ran; a failed run stops the chapter with its error. ``fixed["run"]``
+    (device, run_root) gets an absolute run folder, so workers elsewhere find the same checkpoints."""
+    from labkit.train import runs_root
+
+    run = dict(fixed.get("run") or {})
+    fixed = {**fixed, "run": {**run, "run_root": str(runs_root(run.get("run_root")).resolve())}}
     if sweep == "off":
         return [task(c, s, **fixed) for c, s in cells]
     from labkit.runner import sweep as run_sweep
