@@ -40,6 +40,12 @@ class Param:
         if "=" in self.help:  # papermill skips a parameter line with a second "="
             raise ValueError(f"parameter {self.name!r}: its help must not contain '=' (papermill cannot read the line)")
 
+    @property
+    def type_name(self) -> str:
+        """The type a notebook's parameters cell annotates (``float`` where ints are also taken)."""
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        return "float" if float in kinds else kinds[0].__name__
+
     def expected(self) -> str:
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
@@ -138,8 +144,7 @@ class Spec:
         lists them). A knob whose two profiles differ defaults to ``None``: the profile's value."""
         lines = []
         for p in self.params.values():
-            kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
-            kind = "float" if float in kinds else kinds[0].__name__
+            kind = p.type_name
             same = p.quick == p.paper or p.name == "profile"
             value = "None" if not same else f'"{p.quick}"' if isinstance(p.quick, str) else repr(p.quick)
             annotation = f"Optional[{kind}]" if (p.nullable or not same) else kind

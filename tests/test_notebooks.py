@@ -43,9 +43,7 @@ def test_papermill_lists_exactly_the_specs_parameters_with_types(path):
     found = papermill.inspect_notebook(str(path))
     assert list(found) == spec.names, f"{path.name}: papermill reads {list(found)}"
     for name, p in spec.params.items():
-        kinds = p.kind if isinstance(p.kind, tuple) else (p.kind,)
-        kind = "float" if float in kinds else kinds[0].__name__
-        assert found[name]["inferred_type_name"] in (kind, f"Optional[{kind}]"), (name, found[name])
+        assert found[name]["inferred_type_name"] in (p.type_name, f"Optional[{p.type_name}]"), (name, found[name])
         assert found[name]["help"] == p.help
 
 

@@ -159,3 +159,10 @@ def test_paper_profiles_equal_what_the_chapters_quote():
                 assert P[name][k] in values, (name, k, param.help)
                 checked += 1
     assert checked >= 20
+
+
+def test_type_names_the_parameters_cell_annotates():
+    names = {n: p.type_name for n, p in SPEC.params.items()}
+    assert names == {"profile": "str", "seed": "int", "data_dir": "str", "epochs": "int", "lr": "float", "mode": "str",
+                     "fractions": "list", "flag": "bool", "device": "str", "run_root": "str"}
+    assert Param("x", "int or float", 1, 2, (int, float)).type_name == "float"
