@@ -98,13 +98,22 @@ def fresh_runs(nb: Path) -> Path:
     return runs
 
 
+def notebook_env(nb: Path) -> dict[str, str]:
+    """The environment a chapter's kernel runs in: a fresh run folder, and live progress on this
+    terminal (labkit.console: each cell as it starts, training-log lines, a heartbeat every 10 s)."""
+    import json
+
+    cells = sum(1 for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
+    return {**env(fresh_runs(nb)), "LABKIT_CONSOLE": f"{nb.stem.split('_')[0]}:{cells}"}
+
+
 def execute_all() -> None:
     """Run every chapter notebook on its defaults with papermill into _build/executed."""
     for nb in chapters():
         out = EXECUTED / nb.relative_to(ROOT)
         out.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        run(PY, "-m", "papermill", nb, out, "--cwd", nb.parent, "--no-progress-bar", env=env(fresh_runs(nb)))
+        run(PY, "-m", "papermill", nb, out, "--cwd", nb.parent, "--no-progress-bar", env=notebook_env(nb))
         say(f"{nb.name}: {time.perf_counter() - start:.0f} s")
 
 
@@ -249,10 +258,13 @@ def test(fast: bool) -> None:
         run(PY, "-m", "pytest", "tests", "-q", "-m", "not slow and not realdata and not browser")
         return
     run(PY, "-m", "pytest", "tests", "-q", "-m", "not browser")
-    # nbval executes each notebook once and (conftest.py) keeps the executed copy for the book
+    # nbval executes each notebook once and (conftest.py) keeps the executed copy for the book;
+    # -s lets the kernel's live progress (labkit.console) through to this terminal
     for nb in chapters():
-        run(PY, "-m", "pytest", "-q", "--nbval", nb.relative_to(ROOT), "--nbval-current-env",
-            "--nbval-cell-timeout", "1800", "-p", "no:cacheprovider", env=env(fresh_runs(nb)))
+        start = time.perf_counter()
+        run(PY, "-m", "pytest", "-q", "-s", "--nbval", nb.relative_to(ROOT), "--nbval-current-env",
+            "--nbval-cell-timeout", "1800", "-p", "no:cacheprovider", env=notebook_env(nb))
+        say(f"{nb.name}: {time.perf_counter() - start:.0f} s")
     build_book()
     check_book_in_browser()
 

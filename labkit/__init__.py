@@ -20,7 +20,12 @@ A map (each module is meant to be read in one sitting):
 - ``labkit.report``       the tables and sentences a chapter shows, built from its results
 - ``labkit.show``         a function's real source, highlighted, for the page that teaches it
 - ``labkit.runner``       papermill runs and parameter sweeps, on Ray or serially
+- ``labkit.console``      live progress of a batch run on the terminal (``LABKIT_CONSOLE``)
 - ``labkit.experiments``  the experiment recipes a chapter and its sweep share
 """
 
 __version__ = "0.1.0"
+
+from labkit import console as _console  # noqa: E402
+
+_console.enable_from_env()  # a no-op unless course.py (or you) set LABKIT_CONSOLE in a kernel

@@ -191,3 +191,23 @@ def test_a_metric_may_return_several_named_values():
                              metrics={"both": both, "single": lambda tr: 0.5})
     assert [(h["val_a"], h["val_b"], h["single"]) for h in t.history] == [(1, 2, 0.5), (2, 4, 0.5)]
     assert "both" not in t.history[0] and calls == [1, 2]  # one call per epoch
+
+
+@pytest.mark.parametrize("d_steps", [1, 3])
+def test_one_generator_forward_per_step_reused_by_the_generator_step(d_steps):
+    """As pytorch/examples' dcgan/main.py: G runs once per discriminator step, and the generator
+    step scores the last discriminator step's fakes (so G's graph is kept for that one only)."""
+    torch.manual_seed(0)
+    G, D = MnistGenerator(F=0.1), MnistDiscriminator(F=0.1)
+    calls = []
+    G.register_forward_hook(lambda m, i, out: calls.append(out.requires_grad))
+    seen_by_d = []
+    D.register_forward_hook(lambda m, i, out: seen_by_d.append(i[0]))
+    t = GANTrainer(G, D, loss=BCELoss(), d_steps=d_steps, device="cpu", amp=False)
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    stats = t.train_step((x, torch.zeros(8, dtype=torch.long)))
+    assert calls == [False] * (d_steps - 1) + [True]  # one forward per D step; only the last keeps its graph
+    # D saw (real, fake) per D step, then the generator step's fakes: the last D step's, not new ones
+    assert len(seen_by_d) == 2 * d_steps + 1
+    assert torch.equal(seen_by_d[-1], seen_by_d[-2])
+    assert set(stats) >= {"loss_d", "loss_g", "d_real", "d_fake", "d_acc"}

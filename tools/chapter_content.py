@@ -779,7 +779,7 @@ below. Around the two updates, `fit` and the trainer add what a run needs:
 - **any loss**: a loss object (BCE with one-sided label smoothing, least squares, WGAN-GP with its
   gradient penalty and several critic steps per generator step) in place of the fixed `criterion`;
   and an optional differentiable augmentation of all the discriminator sees (DiffAugment, chapter 002),
-  and bfloat16 mixed precision on a GPU."""),
+  and bfloat16 mixed precision on a GPU or on a CPU that computes bf16 natively."""),
         ]),
         ("### Training the DCGAN", [
             md("cc-004-dstep-text", r"""
@@ -797,9 +797,9 @@ from labkit.train import GANTrainer
 print(inspect.getcomments(GANTrainer.d_step))
 source(GANTrainer.d_step)"""),
             md("cc-004-gstep-text", r"""
-The generator's step, its objective first again. It draws fresh noise (the loop by hand reused the
-discriminator step's fakes) and does not detach: the gradient flows back through $D$ into $G$, but
-only $G$'s optimiser steps. With BCE, `g_loss` scores the fakes against the label *real*: the
+The generator's step, its objective first again. Like `errG` in block (2), it scores the
+discriminator step's own fakes with the updated $D$, without detaching them: one generator forward
+per step, and the gradient flows back through $D$ into $G$, but only $G$'s optimiser steps. With BCE, `g_loss` scores the fakes against the label *real*: the
 non-saturating loss of `errG` above, which keeps a strong gradient while $D$ still wins easily."""),
             code("cc-004-gstep-source", """
 print(inspect.getcomments(GANTrainer.g_step))

@@ -34,7 +34,8 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import nn
 
-from labkit.runtime import autocast, pick_device
+from labkit import console
+from labkit.runtime import autocast, channels_last, pick_device
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -149,7 +150,8 @@ class Trainer:
         if snapshot_every < 1:
             raise ValueError(f"snapshot_every must be >= 1; got {snapshot_every}")
         self.device = device if isinstance(device, torch.device) else pick_device(device)
-        self.models = {k: m.to(self.device) for k, m in models.items()}
+        # channels-last convolutions measure faster with oneDNN and cuDNN (labkit.runtime.channels_last)
+        self.models = {k: channels_last(m.to(self.device), self.device) for k, m in models.items()}
         self.optimizers = optimizers
         self.schedulers: dict[str, Any] = {}
         self.gen = torch.Generator().manual_seed(seed)
@@ -263,6 +265,7 @@ class Trainer:
             if mode == "text" and (self.epoch % max(1, epochs // 10) == 0 or self.epoch == epochs):
                 shown = ", ".join(f"{k} {v:.3f}" for k, v in {**means, **extra}.items() if not k.startswith(self.hidden_in_log))
                 print(f"{self.name}: epoch {self.epoch}/{epochs}  {shown}  ({took:.1f} s)", file=sys.stdout, flush=True)
+            console.say(f"{self.name}: epoch {self.epoch}/{epochs}  ({took:.1f} s)")
             if self.checkpoint_dir is not None:
                 self.save_checkpoint(self.checkpoint_dir / CHECKPOINT)
         if bar is not None:

@@ -68,13 +68,17 @@ class GANTrainer(Trainer):
     # Discriminator (critic) step: maximise log D(x) + log(1 - D(G(z))) -- or the loss's own
     # objective (least squares; Wasserstein: E[C(x)] - E[C(G(z))] minus the gradient penalty).
     # The fakes are detached: this step moves D only. Fakes carry the real batch's labels.
-    def d_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    # Returns the step's statistics and the fakes, still attached to G's graph when ``keep``
+    # (the generator step reuses them: one generator forward per step, as pytorch/examples'
+    # dcgan/main.py does).
+    def d_step(self, x: torch.Tensor, y: torch.Tensor | None, keep: bool = True) -> tuple[dict, torch.Tensor]:
+        with self.autocast(), torch.set_grad_enabled(keep):
+            fake = self._G(self.noise(len(x)), y)
         with self.autocast():
-            fake = self._G(self.noise(len(x)), y).detach()
             real_out = self._D(self.augment(x), y).float()
-            fake_out = self._D(self.augment(fake), y).float()
+            fake_out = self._D(self.augment(fake.detach()), y).float()
             loss_d = self.loss.d_loss(real_out, fake_out)
-        penalty = self.loss.penalty(self._D, x, fake.float(), y, y)  # 0 unless the loss has one (WGAN-GP)
+        penalty = self.loss.penalty(self._D, x, fake.detach().float(), y, y)  # 0 unless the loss has one (WGAN-GP)
         opt = self.optimizers["D"]
         opt.zero_grad(set_to_none=True)
         (loss_d + penalty).backward()
@@ -85,14 +89,14 @@ class GANTrainer(Trainer):
                  "d_acc": ((real_p > 0.5).float().mean() + (fake_p <= 0.5).float().mean()) / 2}
         if torch.is_tensor(penalty):
             stats["penalty"] = penalty.detach()
-        return stats
+        return stats, fake
 
-    # Generator step: maximise log D(G(z)) (the non-saturating loss; or the loss's own), on
-    # fresh noise. For a conditional model the labels are drawn uniformly, as in paper 004.
-    def g_step(self, n: int) -> dict[str, torch.Tensor]:
-        y = torch.randint(0, self.num_classes, (n,), generator=self.gen).to(self.device) if self.conditional else None
+    # Generator step: maximise log D(G(z)) (the non-saturating loss; or the loss's own), on the
+    # discriminator step's fakes, scored by the updated D and not detached: the gradient flows
+    # back through D into G, but only G's optimiser steps. Conditional fakes keep their labels.
+    def g_step(self, fake: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
         with self.autocast():
-            out = self._D(self.augment(self._G(self.noise(n), y)), y).float()
+            out = self._D(self.augment(fake), y).float()
             loss_g = self.loss.g_loss(out)
         opt = self.optimizers["G"]
         opt.zero_grad(set_to_none=True)
@@ -101,11 +105,13 @@ class GANTrainer(Trainer):
         return {"loss_g": loss_g.detach()}
 
     def train_step(self, batch):
-        """``d_steps`` discriminator steps on this batch, then one generator step."""
+        """``d_steps`` discriminator steps on this batch, then one generator step on the last
+        one's fakes (only that one keeps G's graph)."""
         x, y = batch
-        for _ in range(self.d_steps):
-            stats = self.d_step(x, y if self.conditional else None)
-        return {**stats, **self.g_step(len(x))}
+        y = y if self.conditional else None
+        for k in range(self.d_steps):
+            stats, fake = self.d_step(x, y, keep=k == self.d_steps - 1)
+        return {**stats, **self.g_step(fake, y)}
 
     @torch.no_grad()
     def render(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -1,0 +1,224 @@
+"""labkit's Radford DCGAN training step against pytorch/examples' ``dcgan/main.py`` loop, in one run.
+
+The reference is a faithful copy of that loop (its networks, ``weights_init``, sigmoid + ``BCELoss``,
+the real and fake halves of the discriminator loss backpropagated one after the other, the
+generator step on the same fakes, the ``.item()`` statistics it prints each step), in float32 as
+it ships. labkit trains the same networks (``labkit.models.radford``, F=1: 3,576,704 + 2,765,568
+parameters, the reference's counts) with ``GANTrainer`` through ``Trainer.fit`` on the same
+in-memory batches: bookkeeping, history and the end-of-epoch snapshot included.
+
+What labkit's step does differently, each switchable here so its share can be seen:
+one generator forward per step (the reference does that too), channels-last convolutions
+(``labkit.runtime.channels_last``), and bfloat16 autocast on CPUs with native bf16
+(``labkit.runtime.cpu_bf16``: AVX512-BF16 or AMX) and on GPUs.
+
+Printed: images/s of each, the ratio labkit / reference (runs alternate, the median of
+``--repeats`` is taken, so drift in the machine's speed hits both alike), the GFLOP one step
+does (``torch.utils.flop_counter``) and the GFLOP/s each achieves beside the machine's own
+float32 and bf16 2048³ matmul rates, for information. On a CUDA machine a GPU section follows.
+
+    python benchmarks/bench_dcgan_reference.py                  # CPU, about 2 minutes on 2 cores
+    python benchmarks/bench_dcgan_reference.py --steps 40 --repeats 5
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import torch
+from torch import nn
+
+os.environ.setdefault("LABKIT_PROGRESS", "off")
+
+from labkit.losses import BCELoss  # noqa: E402
+from labkit.models.radford import RadfordDiscriminator, RadfordGenerator  # noqa: E402
+from labkit.runtime import cpu_bf16  # noqa: E402
+from labkit.train import BatchSource, GANTrainer  # noqa: E402
+
+nz, ngf, ndf, nc = 100, 64, 64, 3
+
+
+# --- pytorch/examples dcgan/main.py, as it is written there ------------------------------------
+def weights_init(m):
+    classname = m.__class__.__name__
+    if classname.find('Conv') != -1:
+        torch.nn.init.normal_(m.weight, 0.0, 0.02)
+    elif classname.find('BatchNorm') != -1:
+        torch.nn.init.normal_(m.weight, 1.0, 0.02)
+        torch.nn.init.zeros_(m.bias)
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+
+    def forward(self, input):
+        return self.main(input)
+
+
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+
+    def forward(self, input):
+        output = self.main(input)
+        return output.view(-1, 1).squeeze(1)
+
+
+def reference_step(netG, netD, optimizerG, optimizerD, criterion, data, device):
+    ############################
+    # (1) Update D network: maximize log(D(x)) + log(1 - D(G(z)))
+    ###########################
+    # train with real
+    netD.zero_grad()
+    real_cpu = data[0].to(device)
+    batch_size = real_cpu.size(0)
+    label = torch.full((batch_size,), 1, dtype=real_cpu.dtype, device=device)
+    output = netD(real_cpu)
+    errD_real = criterion(output, label)
+    errD_real.backward()
+    D_x = output.mean().item()
+    # train with fake
+    noise = torch.randn(batch_size, nz, 1, 1, device=device)
+    fake = netG(noise)
+    label.fill_(0)
+    output = netD(fake.detach())
+    errD_fake = criterion(output, label)
+    errD_fake.backward()
+    D_G_z1 = output.mean().item()
+    errD = errD_real + errD_fake
+    optimizerD.step()
+    ############################
+    # (2) Update G network: maximize log(D(G(z)))
+    ###########################
+    netG.zero_grad()
+    label.fill_(1)  # fake labels are real for generator cost
+    output = netD(fake)
+    errG = criterion(output, label)
+    errG.backward()
+    D_G_z2 = output.mean().item()
+    optimizerG.step()
+    return 'Loss_D: %.4f Loss_G: %.4f D(x): %.4f D(G(z)): %.4f / %.4f' % (errD.item(), errG.item(), D_x, D_G_z1, D_G_z2)
+# ------------------------------------------------------------------------------------------------
+
+
+def reference_models(device):
+    torch.manual_seed(0)
+    netG, netD = Generator().to(device), Discriminator().to(device)
+    netG.apply(weights_init)
+    netD.apply(weights_init)
+    return netG, netD
+
+
+def reference_run(x, batch, steps, device):
+    netG, netD = reference_models(device)
+    optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    criterion = nn.BCELoss()
+    sync(device)
+    start = time.perf_counter()
+    for i in range(steps):
+        reference_step(netG, netD, optimizerG, optimizerD, criterion, (x[i * batch:(i + 1) * batch],), device)
+    sync(device)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def labkit_run(x, batch, steps, device, amp):
+    torch.manual_seed(0)
+    t = GANTrainer(RadfordGenerator(), RadfordDiscriminator(), loss=BCELoss(), device=device, amp=amp)
+    data = BatchSource(x[: steps * batch], torch.zeros(steps * batch, dtype=torch.long), batch_size=batch,
+                       shuffle=False).to(device)
+    sync(device)
+    start = time.perf_counter()
+    t.fit(data, 1)  # one epoch = ``steps`` steps, with labkit's bookkeeping and its snapshot
+    sync(device)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def step_gflop(batch, device) -> float:
+    """GFLOP of one reference step (forwards and backwards), counted by torch.utils.flop_counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    netG, netD = reference_models(device)
+    opts = [torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.5, 0.999)) for m in (netG, netD)]
+    x = torch.randn(batch, nc, 64, 64, device=device)
+    with FlopCounterMode(display=False) as counter:
+        reference_step(netG, netD, opts[0], opts[1], nn.BCELoss(), (x,), device)
+    return counter.get_total_flops() / 1e9
+
+
+def matmul_gflops(device, dtype, n=2048, repeats=5) -> float:
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    a @ b
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    sync(device)
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def section(device, batch, steps, repeats) -> float:
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(steps * batch, nc, 64, 64, generator=g) * 2 - 1).to(device)
+    reference_run(x, batch, 2, device)  # warm-up (oneDNN / cuDNN choose their kernels)
+    labkit_run(x, batch, 2, device, amp=True)
+    labkit_run(x, batch, 2, device, amp=False)
+    ref, lab, lab32 = [], [], []
+    for _ in range(repeats):
+        ref.append(reference_run(x, batch, steps, device))
+        lab.append(labkit_run(x, batch, steps, device, amp=True))
+        lab32.append(labkit_run(x, batch, steps, device, amp=False))
+    r, l, l32 = statistics.median(ref), statistics.median(lab), statistics.median(lab32)
+    bf16 = device.type == "cuda" or cpu_bf16()
+    gflop = step_gflop(batch, device)
+    mm32, mm16 = matmul_gflops(device, torch.float32), matmul_gflops(device, torch.bfloat16)
+    print(f"\n{device.type}: Radford DCGAN 64x64x3, F=1, batch {batch}, {steps} steps, median of {repeats}")
+    print(f"  reference loop (pytorch/examples, fp32)   {r:7.1f} img/s   {gflop * r / batch:6.0f} GFLOP/s   "
+          f"(spread {min(ref):.1f}-{max(ref):.1f})")
+    print(f"  labkit, channels-last, fp32               {l32:7.1f} img/s   {gflop * l32 / batch:6.0f} GFLOP/s   "
+          f"ratio {l32 / r:.2f}")
+    print(f"  labkit as it trains{' (bf16 autocast)' if bf16 else ' (no native bf16: fp32)':22s}{l:7.1f} img/s   "
+          f"{gflop * l / batch:6.0f} GFLOP/s   ratio {l / r:.2f}   (spread {min(lab):.1f}-{max(lab):.1f})")
+    print(f"  one step: {gflop:.0f} GFLOP; this machine's 2048^3 matmul: fp32 {mm32:.0f} GFLOP/s, bf16 {mm16:.0f} GFLOP/s")
+    return l / r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--gpu-steps", type=int, default=200)
+    args = ap.parse_args()
+    cpu = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines() if line.startswith("model name")), "?")
+    print(f"torch {torch.__version__}; CPU {model}, {torch.get_num_threads()} threads, "
+          f"ISA {torch.backends.cpu.get_cpu_capability()}, native bf16: {cpu_bf16()}")
+    section(torch.device("cpu"), args.batch, args.steps, args.repeats)
+    if torch.cuda.is_available():
+        print(f"\nGPU: {torch.cuda.get_device_name()}")
+        section(torch.device("cuda"), 128, args.gpu_steps, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Device, precision and memory-order choices (labkit.runtime)."""
+import pytest
+import torch
+
+from labkit import runtime
+from labkit.models import MnistDiscriminator
+from labkit.models.radford import RadfordGenerator
+
+
+@pytest.mark.parametrize("value, expected", [("0", False), ("off", False), ("1", True), ("on", True)])
+def test_cpu_bf16_can_be_forced(monkeypatch, value, expected):
+    monkeypatch.setenv("LABKIT_CPU_BF16", value)
+    assert runtime.cpu_bf16() is expected
+    ctx = runtime.autocast(torch.device("cpu"))
+    with ctx:
+        out = torch.nn.functional.linear(torch.randn(2, 4), torch.randn(3, 4))
+    assert out.dtype == (torch.bfloat16 if expected else torch.float32)
+    with runtime.autocast(torch.device("cpu"), enabled=False):  # amp=False is always float32
+        assert torch.nn.functional.linear(torch.randn(2, 4), torch.randn(3, 4)).dtype == torch.float32
+
+
+def test_cpu_bf16_rejects_a_bad_setting(monkeypatch):
+    monkeypatch.setenv("LABKIT_CPU_BF16", "maybe")
+    with pytest.raises(ValueError, match="LABKIT_CPU_BF16 must be 0 or 1"):
+        runtime.cpu_bf16()
+
+
+def test_describe_names_the_precision(monkeypatch):
+    monkeypatch.setenv("LABKIT_CPU_BF16", "1")
+    assert "bf16" in runtime.describe(torch.device("cpu"))
+    monkeypatch.setenv("LABKIT_CPU_BF16", "0")
+    assert "bf16" not in runtime.describe(torch.device("cpu"))
+
+
+def test_channels_last_converts_convolutional_models_only():
+    G = runtime.channels_last(RadfordGenerator(size=32, F=0.1), torch.device("cpu"))
+    conv = G.net[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    mlp = runtime.channels_last(torch.nn.Sequential(torch.nn.Linear(3, 2)), torch.device("cpu"))
+    assert mlp[0].weight.is_contiguous()
+    # a channels-last model takes ordinary (contiguous) input and computes the same function
+    D = MnistDiscriminator(F=0.1).eval()
+    x = torch.rand(4, 1, 28, 28)
+    before = D(x)
+    assert torch.allclose(runtime.channels_last(D, torch.device("cpu"))(x), before, atol=1e-5)
