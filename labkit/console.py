@@ -5,7 +5,8 @@ and the terminal sees nothing for minutes. With ``LABKIT_CONSOLE="<name>:<code c
 kernel's environment (``course.py`` sets it), importing labkit turns on, in that kernel:
 
 - a line when each code cell starts: ``[003] cell 17/28 (2:31 in)``;
-- every training-log line labkit prints (``Trainer.fit``'s epoch lines) as it is printed;
+- labkit's training-log lines (``Trainer.fit``'s epoch lines): every run's last epoch, and others
+  when the terminal has been quiet for 5 s;
 - a heartbeat when a cell has been silent for ``LABKIT_CONSOLE_EVERY`` seconds (default 10):
   ``[003] cell 17/28 still running: 40 s in this cell (3:11 in)``.
 
@@ -38,9 +39,11 @@ def _clock(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
-def say(line: str) -> None:
-    """Write ``line`` to the terminal when console progress is on (see the module's text)."""
-    if not _state:
+def say(line: str, quiet_for: float = 0.0) -> None:
+    """Write ``line`` to the terminal when console progress is on (see the module's text); with
+    ``quiet_for``, only if the terminal has been quiet that many seconds (a run of 200 short
+    epochs then shows a line every few seconds, not 200)."""
+    if not _state or time.monotonic() - _state["last"] < quiet_for:
         return
     _state["last"] = time.monotonic()
     try:

@@ -57,6 +57,7 @@ class GANSpec:
     augment: str | None = None
     augment_args: dict = field(default_factory=dict)
     n_fixed: int | None = None  # fixed-noise samples drawn after each epoch (default 64, or 10 per class)
+    ema: float = 0.0  # samples from a moving average of G's weights with this decay (e.g. 0.999); 0: from G
     seed: int = 0
 
 
@@ -138,7 +139,7 @@ def fit_gan(spec: GANSpec, data: ImageSet, epochs: int, *, metrics: Metrics | No
     G = define_G(spec.arch, data.shape, k, nz=spec.nz, **spec.g_args)
     D = define_D(spec.arch, data.shape, k, **spec.d_args)
     t = GANTrainer(G, D, loss=make_loss(spec.loss, **spec.loss_args), nz=spec.nz, num_classes=k, lr_g=spec.lr_g,
-                   lr_d=spec.lr_d, betas=tuple(spec.betas), d_steps=spec.d_steps, n_fixed=spec.n_fixed, seed=spec.seed,
+                   lr_d=spec.lr_d, betas=tuple(spec.betas), d_steps=spec.d_steps, n_fixed=spec.n_fixed, ema=spec.ema, seed=spec.seed,
                    device=device, name=spec.name, config=key, snapshot_every=_snapshot_every(epochs),
                    checkpoint_dir=run_dir(run_root, spec.name, key))
     _augment(spec, t)

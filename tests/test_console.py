@@ -43,6 +43,7 @@ def test_console_progress_reaches_the_terminal_and_not_the_notebook(tmp_path):
     assert any(line.startswith("[tiny] cell 3/3 (") for line in lines), terminal
     assert any("cell 2/3 still running:" in line for line in lines), terminal  # the 2.6 s silence, every 1 s
     assert any(line.startswith("[tiny] tiny: epoch 2/2") for line in lines), terminal
+    assert not any("epoch 1/2" in line for line in lines), terminal  # a run's other epochs only after 5 s of quiet
     # the executed notebook has the chapter's own output only
     executed = json.dumps(nbformat.read(out, as_version=4))
     assert "[tiny]" not in executed

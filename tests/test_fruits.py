@@ -261,60 +261,6 @@ def test_fruit_gan_learns_and_records_diversity():
     assert list(curve.index) == [10, 40, len(real) // 2] and (curve["real vs real"] < curve["GAN"]).all()
 
 
-def _inception_state(seed):
-    """torchvision's Inception-v3 with seeded weights that carry the image through all its layers
-    (He-normal convolutions; PyTorch's default initialisation lets the signal die out, so every
-    image would give the same features), seeded batch-norm statistics, and logits that are the fc
-    bias alone (a zero fc weight), 1000 distinct values."""
-    from torchvision.models import inception_v3
-
-    torch.manual_seed(seed)
-    net = inception_v3(weights=None, aux_logits=True, init_weights=False).eval()
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.Conv2d):
-                torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-            elif isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.1, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
-        net.fc.weight.zero_()
-        net.fc.bias.copy_(torch.linspace(-5, 5, 1000) + seed)
-    return net
-
-
-def test_inception_v3_loads_local_weights_and_names_bad_files(tmp_path):
-    import torch.nn.functional as F
-
-    from labkit.models import InceptionV3
-
-    ref = _inception_state(0)
-    torch.save(ref.state_dict(), tmp_path / "inception.pth")
-    net = InceptionV3(tmp_path / "inception.pth")
-    x = torch.rand(1, 3, 16, 16, generator=gen(5)) * 2 - 1  # one image: each pass runs at 299x299
-    with torch.no_grad():
-        # the features: the saved network's pool features of the image in [0, 1] at 299x299, ImageNet-normalised
-        mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-        prepared = (F.interpolate((x + 1) / 2, size=(299, 299), mode="bilinear", align_corners=False) - mean) / std
-        bias = ref.fc.bias.clone()
-        ref.fc = torch.nn.Identity()
-        want = ref(prepared)
-        got = net.features(x)
-        assert got.shape == (1, 2048) and torch.allclose(got, want, rtol=1e-4, atol=1e-5)
-        # the logits of a grey image (repeated to three channels): the saved fc bias, exactly
-        assert torch.equal(net(x[:, :1]), bias.expand(1, 1000))
-        # other weights, other features
-        torch.save(_inception_state(1).state_dict(), tmp_path / "other.pth")
-        other = InceptionV3(tmp_path / "other.pth")
-        assert not torch.allclose(other.features(x), want, rtol=1e-2, atol=1e-3)
-        assert torch.equal(other.fc.bias, bias + 1)
-    assert not any(p.requires_grad for p in net.parameters())
-    with pytest.raises(FileNotFoundError, match="no Inception-v3 weights file"):
-        InceptionV3(tmp_path / "missing.pth")
-    torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "wrong.pth")
-    with pytest.raises(ValueError, match="wrong.pth: not a state dict of torchvision's inception_v3"):
-        InceptionV3(tmp_path / "wrong.pth")
-
-
 def test_paper_table_numbers_are_quoted():
     assert ch.PAPER["Apple"] == (2.475, 0.112, 129) and ch.PAPER["Tomato"] == (1.382, 0.036, 236)
     assert ch.PAPER["Banana"] == (2.556, 0.291, 270) and ch.PAPER["Grape"] == (3.001, 0.078, 250)

@@ -211,3 +211,31 @@ def test_one_generator_forward_per_step_reused_by_the_generator_step(d_steps):
     assert len(seen_by_d) == 2 * d_steps + 1
     assert torch.equal(seen_by_d[-1], seen_by_d[-2])
     assert set(stats) >= {"loss_d", "loss_g", "d_real", "d_fake", "d_acc"}
+
+
+def test_ema_generator_is_the_moving_average_and_draws_the_samples(tmp_path):
+    torch.manual_seed(0)
+    G, D = MnistGenerator(F=0.1), MnistDiscriminator(F=0.1)
+    start = {k: v.clone() for k, v in G.state_dict().items()}
+    t = GANTrainer(G, D, loss=BCELoss(), ema=0.75, device="cpu", amp=False, checkpoint_dir=tmp_path)
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    t.train_step((x, torch.zeros(8, dtype=torch.long)))
+    now = G.state_dict()
+    for k, v in t.G_ema.state_dict().items():
+        if k.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            assert torch.equal(v, now[k])  # batch-norm statistics are copied
+        else:
+            assert torch.allclose(v, 0.75 * start[k] + 0.25 * now[k], atol=1e-6), k
+    assert not any(p.requires_grad for p in t.G_ema.parameters())
+    # samples come from the average, not from G
+    z = torch.randn(4, 100)
+    with torch.no_grad():
+        assert torch.allclose(t.render(z), t.G_ema.eval()(z), atol=1e-6)
+        assert not torch.allclose(t.render(z), G.eval()(z), atol=1e-3)
+    # and it is saved and restored with the run
+    t.save_checkpoint(tmp_path / "c.pt")
+    u = GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), loss=BCELoss(), ema=0.75, device="cpu", amp=False)
+    u.load_checkpoint(tmp_path / "c.pt")
+    assert all(torch.equal(a, b) for a, b in zip(u.G_ema.state_dict().values(), t.G_ema.state_dict().values()))
+    with pytest.raises(ValueError, match="ema is the decay"):
+        GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), ema=1.0)

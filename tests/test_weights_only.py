@@ -108,27 +108,25 @@ def test_lenet_weights_with_a_payload_are_refused_unrun(tmp_path, loads):
 
 
 def test_inception_weights_with_a_payload_are_refused_unrun(tmp_path, loads):
-    from labkit.models import InceptionV3
+    from labkit.models import FIDInceptionV3
 
     sentinel = tmp_path / "ran"
     path = plant(tmp_path / "inception.pth", sentinel, wrap=lambda p: {"fc.weight": p})
-    with pytest.raises(ValueError, match="inception.pth: not a state dict of torchvision's inception_v3") as err:
-        InceptionV3(path)
+    with pytest.raises(ValueError, match="inception.pth: not a state dict of the FID Inception-v3") as err:
+        FIDInceptionV3(path)
     assert "Weights only load failed" in str(err.value)
     assert not sentinel.exists() and said_weights_only(loads)
 
 
 def test_downloaded_inception_weights_are_read_with_weights_only(tmp_path, monkeypatch, loads):
-    """'download' finds torchvision's file in $TORCH_HOME/hub/checkpoints when it is there (no
-    network); a file planted there must not run either."""
-    from torchvision.models import Inception_V3_Weights
-
-    from labkit.models import InceptionV3
+    """'download' finds the file in torch.hub's cache when it is there (no network); a file
+    planted there must not run either."""
+    from labkit.models import FIDInceptionV3
+    from labkit.models.fid_inception import WEIGHTS_FILE
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    name = Inception_V3_Weights.IMAGENET1K_V1.url.rsplit("/", 1)[1]
     sentinel = tmp_path / "ran"
-    plant(tmp_path / "torch" / "hub" / "checkpoints" / name, sentinel, wrap=lambda p: {"fc.weight": p})
-    with pytest.raises(Exception):  # noqa: B017 - refused, whichever way
-        InceptionV3("download")
+    plant(tmp_path / "torch" / "hub" / "checkpoints" / WEIGHTS_FILE, sentinel, wrap=lambda p: {"fc.weight": p})
+    with pytest.raises(ValueError, match="not a state dict of the FID Inception-v3"):
+        FIDInceptionV3("download")
     assert not sentinel.exists() and said_weights_only(loads)

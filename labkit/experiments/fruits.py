@@ -67,8 +67,9 @@ SPEC = Spec(
     Param("clf_F", "capacity of the fruit classifier whose features score the GANs", 0.5, 1.0, float, low=0.01, high=4),
     Param("clf_epochs", "epochs of that classifier", 4, 10, int, low=1),
     Param("n_eval", "samples behind IS and FID (fewer when a fruit has fewer held-out images)", 400, 10000, int, low=20),
-    Param("inception_weights", "Inception-v3 for the usual IS/FID: a local weights file, 'download' (online), "
-          "or None (fruit-classifier features only, offline)", None, None, str, nullable=True),
+    Param("inception_weights", "the FID Inception-v3 for the papers' IS/FID: its weights file "
+          "(weights-inception-2015-12-05-6726825d.pth), 'download' (online), or None (fruit-classifier features only)",
+          None, None, str, nullable=True),
     data=("Fruits-360: the folder holding Training/ and Test/; None: the stand-in drawn by labkit", "data/fruits-360"),
     check=check,
 )
@@ -300,10 +301,11 @@ def class_sizes(train: ImageSet) -> Any:
 
 
 def inception_judge(weights: str | None, device="auto"):
-    """Inception-v3 (ImageNet) as a feature extractor, or None when no weights were asked for."""
+    """The FID Inception-v3 (the 2015-12-05 weights published FIDs use) as a feature extractor,
+    or None when no weights were asked for."""
     if weights is None:
         return None
-    from labkit.models import InceptionV3
+    from labkit.models import FIDInceptionV3
     from labkit.runtime import pick_device
 
-    return InceptionV3(weights).to(pick_device(device))
+    return FIDInceptionV3(weights).to(pick_device(device))

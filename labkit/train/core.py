@@ -265,7 +265,7 @@ class Trainer:
             if mode == "text" and (self.epoch % max(1, epochs // 10) == 0 or self.epoch == epochs):
                 shown = ", ".join(f"{k} {v:.3f}" for k, v in {**means, **extra}.items() if not k.startswith(self.hidden_in_log))
                 print(f"{self.name}: epoch {self.epoch}/{epochs}  {shown}  ({took:.1f} s)", file=sys.stdout, flush=True)
-            console.say(f"{self.name}: epoch {self.epoch}/{epochs}  ({took:.1f} s)")
+            console.say(f"{self.name}: epoch {self.epoch}/{epochs}  ({took:.1f} s)", quiet_for=0 if self.epoch == epochs else 5)
             if self.checkpoint_dir is not None:
                 self.save_checkpoint(self.checkpoint_dir / CHECKPOINT)
         if bar is not None:

@@ -7,6 +7,7 @@ images in the discriminator step and to fakes in the generator step. Neither nee
 """
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import torch
@@ -37,12 +38,19 @@ class GANTrainer(Trainer):
         d_steps: int = 1,
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
         n_fixed: int | None = None,
+        ema: float = 0.0,
         **core,
     ):
+        if not 0.0 <= ema < 1.0:
+            raise ValueError(f"ema is the decay of the generator's moving average, in [0, 1) (0: none); got {ema}")
+        models = {"G": G, "D": D}
+        if ema:  # a moving average of G's weights draws the samples; it is saved and resumed with the run
+            models["G_ema"] = copy.deepcopy(G).requires_grad_(False)
         opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
-        super().__init__({"G": G, "D": D}, {"G": opt_g, "D": opt_d}, **core)
+        super().__init__(models, {"G": opt_g, "D": opt_d}, **core)
         self.G, self.D = self.models["G"], self.models["D"]
+        self.ema, self.G_ema = ema, self.models.get("G_ema")
         self.loss = loss or BCELoss()
         self.nz, self.num_classes, self.d_steps = nz, num_classes, d_steps
         self.augment = augment or (lambda x: x)
@@ -102,7 +110,19 @@ class GANTrainer(Trainer):
         opt.zero_grad(set_to_none=True)
         loss_g.backward()
         opt.step()
+        if self.G_ema is not None:
+            self.update_ema()
         return {"loss_g": loss_g.detach()}
+
+    # The averaged generator: G_ema <- ema * G_ema + (1 - ema) * G after every generator step
+    # (Yazici et al. 2019; Karras et al.'s StyleGAN keeps one), batch-norm statistics copied. It
+    # draws every sample, grid and score; training never reads it.
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        for avg, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            avg.lerp_(p, 1.0 - self.ema)
+        for avg, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            avg.copy_(b)
 
     def train_step(self, batch):
         """``d_steps`` discriminator steps on this batch, then one generator step on the last
@@ -119,11 +139,13 @@ class GANTrainer(Trainer):
         the generator in evaluation mode; its training mode is restored afterwards."""
         if self.conditional and (labels is None or len(labels) != len(z)):
             raise ValueError(f"a conditional generator needs {len(z)} labels")
-        was = self.G.training
-        self.G.eval()
+        net = self.G_ema if self.G_ema is not None else self.G
+        was = net.training
+        net.eval()
         with self.autocast():
-            out = self._G(z.to(self.device), labels.to(self.device) if self.conditional else None).float().cpu()
-        self.G.train(was)
+            y = labels.to(self.device) if self.conditional else None
+            out = (net(z.to(self.device), y) if self.conditional else net(z.to(self.device))).float().cpu()
+        net.train(was)
         return out
 
     def generate(self, n: int, labels: torch.Tensor | None = None, seed: int = 0, batch_size: int = 500) -> torch.Tensor:
