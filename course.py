@@ -47,8 +47,10 @@ def run(*cmd, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, cwd=kw.pop("cwd", ROOT), env=kw.pop("env", env()), **kw)
 
 
-def env(runs: Path | None = None) -> dict[str, str]:
+def env(runs: Path | None = None, threads: int | None = None) -> dict[str, str]:
     e = dict(os.environ)
+    if threads:  # torch, OpenMP and MKL threads of the job and its kernels; LABKIT_CPUS sizes a sweep's Ray
+        e.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), LABKIT_CPUS=str(threads))
     e["LABKIT_RUNS"] = str(runs or RUNS)
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
     e["VIRTUAL_ENV"] = str(VENV)
@@ -98,23 +100,76 @@ def fresh_runs(nb: Path) -> Path:
     return runs
 
 
-def notebook_env(nb: Path) -> dict[str, str]:
+# Seconds each job took on 2 cores with one thread (measured; used only to balance the lanes).
+EXPECTED = {"000": 300, "001": 450, "002": 200, "003": 160, "004": 280, "mnist": 70, "unit tests": 330}
+
+
+def lanes() -> int:
+    """How many jobs run at once: 2 where there are at least 2 cores (each with one thread: the
+    course's small networks do 60-77% as much work on one thread as on two, so two jobs at once
+    finish about 1.3x sooner; two jobs with two threads each on 2 cores would fight for them);
+    ``COURSE_LANES`` overrides it (1: one after another, each job with all threads)."""
+    if os.environ.get("COURSE_LANES"):
+        n = int(os.environ["COURSE_LANES"])
+        if n < 1:
+            sys.exit(f"COURSE_LANES must be 1 or more; got {n}")
+        return n
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def notebook_env(nb: Path, threads: int | None = None) -> dict[str, str]:
     """The environment a chapter's kernel runs in: a fresh run folder, and live progress on this
     terminal (labkit.console: each cell as it starts, training-log lines, a heartbeat every 10 s)."""
     import json
 
     cells = sum(1 for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
-    return {**env(fresh_runs(nb)), "LABKIT_CONSOLE": f"{nb.stem.split('_')[0]}:{cells}"}
+    return {**env(fresh_runs(nb), threads), "LABKIT_CONSOLE": f"{nb.stem.split('_')[0]}:{cells}"}
+
+
+def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
+    """Run ``(name, command, environment)`` jobs, ``lanes()`` at a time (longest expected first, each
+    to the lane with the least work), and stop with the names of those that failed, once all are done."""
+    import threading
+
+    n = min(lanes(), len(jobs))
+    load, queues = [0.0] * n, [[] for _ in range(n)]
+    for job in sorted(jobs, key=lambda j: -EXPECTED.get(j[0].split("_")[0], 120)):
+        i = load.index(min(load))
+        queues[i].append(job)
+        load[i] += EXPECTED.get(job[0].split("_")[0], 120)
+    failed: list[str] = []
+
+    def lane(queue):
+        for name, cmd, job_env in queue:
+            start = time.perf_counter()
+            say(f"{name}: started ({' '.join(str(c) for c in cmd[1:4])} ...)")
+            done = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=job_env)
+            took = time.perf_counter() - start
+            say(f"{name}: {'passed' if done.returncode == 0 else 'FAILED'} in {took // 60:.0f} min {took % 60:02.0f} s")
+            if done.returncode != 0:
+                failed.append(name)
+
+    if n > 1:
+        say(f"{len(jobs)} jobs, {n} at once, one thread each (COURSE_LANES=1: one after another)")
+    threads = [threading.Thread(target=lane, args=(q,)) for q in queues]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
 
 
 def execute_all() -> None:
     """Run every chapter notebook on its defaults with papermill into _build/executed."""
+    threads = 1 if lanes() > 1 else None
+    jobs = []
     for nb in chapters():
         out = EXECUTED / nb.relative_to(ROOT)
         out.parent.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        run(PY, "-m", "papermill", nb, out, "--cwd", nb.parent, "--no-progress-bar", env=notebook_env(nb))
-        say(f"{nb.name}: {time.perf_counter() - start:.0f} s")
+        jobs.append((nb.stem, [PY, "-m", "papermill", nb, out, "--cwd", nb.parent, "--no-progress-bar"],
+                     notebook_env(nb, threads)))
+    run_jobs(jobs)
 
 
 # Training-log lines as labkit's trainers (and most loops) print them: "G: epoch 3/30 ...",
@@ -257,14 +312,16 @@ def test(fast: bool) -> None:
     if fast:
         run(PY, "-m", "pytest", "tests", "-q", "-m", "not slow and not realdata and not browser")
         return
-    run(PY, "-m", "pytest", "tests", "-q", "-m", "not browser")
-    # nbval executes each notebook once and (conftest.py) keeps the executed copy for the book;
-    # -s lets the kernel's live progress (labkit.console) through to this terminal
+    # the unit tests and nbval over every notebook, as jobs in lanes (see lanes()); nbval executes
+    # each notebook once and (conftest.py) keeps the executed copy for the book; -s lets the
+    # kernel's live progress (labkit.console) through to this terminal
+    threads = 1 if lanes() > 1 else None
+    jobs = [("unit tests", [PY, "-m", "pytest", "tests", "-q", "-m", "not browser", "-p", "no:cacheprovider"],
+             env(None, threads))]
     for nb in chapters():
-        start = time.perf_counter()
-        run(PY, "-m", "pytest", "-q", "-s", "--nbval", nb.relative_to(ROOT), "--nbval-current-env",
-            "--nbval-cell-timeout", "1800", "-p", "no:cacheprovider", env=notebook_env(nb))
-        say(f"{nb.name}: {time.perf_counter() - start:.0f} s")
+        jobs.append((nb.stem, [PY, "-m", "pytest", "-q", "-s", "--nbval", nb.relative_to(ROOT), "--nbval-current-env",
+                               "--nbval-cell-timeout", "1800", "-p", "no:cacheprovider"], notebook_env(nb, threads)))
+    run_jobs(jobs)
     build_book()
     check_book_in_browser()
 

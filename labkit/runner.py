@@ -292,9 +292,10 @@ def _connect(address: str | None, workers: int | None, threads: int) -> tuple[An
     if not ray.is_initialized():
         if address:
             ray.init(address=address, logging_level=logging.ERROR)
-        else:  # a new local cluster, sized so that at most `workers` runs go at once
-            ray.init(address="local", num_cpus=workers * threads if workers else None, include_dashboard=False,
-                     logging_level=logging.ERROR)
+        else:  # a new local cluster, sized so that at most `workers` runs go at once; by default all
+            # cores, or the LABKIT_CPUS this process was given (course.py runs chapters side by side)
+            cpus = workers * threads if workers else (int(os.environ["LABKIT_CPUS"]) if os.environ.get("LABKIT_CPUS") else None)
+            ray.init(address="local", num_cpus=cpus, include_dashboard=False, logging_level=logging.ERROR)
         started = True
     res = ray.cluster_resources()
     where = f"cluster at {address}" if address else ("local cluster" if started else "running Ray instance")
@@ -366,7 +367,7 @@ def sweep(task: str | Path | Callable[..., dict], points: Sequence[dict[str, Any
     ``backend``: ``"ray"`` (the default when Ray is installed) or ``"serial"`` (one after another here).
     On Ray: ``address`` of an existing cluster (``"auto"``, ``"ray://host:10001"``; default
     ``$RAY_ADDRESS``, else a local cluster); ``workers``: at most this many runs at once (a local
-    cluster gets ``workers × threads`` CPUs; default: all cores); ``threads``: CPUs and torch threads
+    cluster gets ``workers × threads`` CPUs; default: all cores, or $LABKIT_CPUS); ``threads``: CPUs and torch threads
     per run; ``gpus``: GPUs per run (default 1 when the cluster has GPUs, else 0); ``retries``: Ray's
     ``max_retries`` for runs lost to a crashed worker or node. ``timeout``: seconds per run (on Ray
     the run is cancelled past it; papermill also stops any cell that runs longer, the only limit in

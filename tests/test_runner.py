@@ -207,3 +207,24 @@ def test_command_line_grid_on_ray(ray_cluster, tmp_path, capsys):
     assert (tmp_path / "cli" / "sweep.csv").read_text().splitlines()[0] == "a,product,omp,run_seconds"
     said = capsys.readouterr().out
     assert "2 of 2 runs on Ray (running Ray instance: 2 CPUs" in said and "), 2 at once; each run 1 CPU thread" in said
+
+
+@pytest.mark.parametrize("cpus, workers, expected", [("1", None, 1), (None, None, None), ("1", 2, 2)])
+def test_a_local_ray_cluster_takes_the_cpus_it_was_given(monkeypatch, cpus, workers, expected):
+    """course.py runs two chapters side by side with LABKIT_CPUS=1 each: a sweep inside one must
+    not start a Ray cluster on every core (workers, when given, still decide)."""
+    import ray
+
+    from labkit import runner
+
+    seen = {}
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: seen.update(kw))
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": expected or 2})
+    if cpus is None:
+        monkeypatch.delenv("LABKIT_CPUS", raising=False)
+    else:
+        monkeypatch.setenv("LABKIT_CPUS", cpus)
+    runner._connect(None, workers, 1)
+    assert seen["num_cpus"] == expected
