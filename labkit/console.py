@@ -10,7 +10,7 @@ kernel's environment (``course.py`` sets it), importing labkit turns on, in that
 - a heartbeat when a cell has been silent for ``LABKIT_CONSOLE_EVERY`` seconds (default 10):
   ``[003] cell 17/28 still running: 40 s in this cell (3:11 in)``.
 
-These lines go to the kernel's own stderr (the terminal of the process that launched it), not into
+These lines go to the kernel's own stdout (the terminal of the process that launched it), not into
 the notebook: the executed notebook is exactly what it would be without them. Outside IPython, or
 without the variable, nothing changes.
 """
@@ -26,12 +26,13 @@ _state: dict = {}
 
 
 def _fd() -> int:
-    # ipykernel redirects fd 2 into the notebook and keeps the terminal's stderr as a copy, which
-    # its stderr stream's fileno() returns; without that redirect fd 2 is the terminal itself
+    # ipykernel redirects fds 1 and 2 into the notebook and keeps the terminal's as copies, which
+    # its streams' fileno() return; without that redirect fd 1 is the terminal itself. stdout, as
+    # nbval starts kernels with stderr sent to /dev/null (papermill leaves both to the terminal)
     try:
-        return sys.stderr.fileno()
+        return sys.stdout.fileno()
     except (AttributeError, OSError, io.UnsupportedOperation, ValueError):
-        return 2
+        return 1
 
 
 def _clock(seconds: float) -> str:
@@ -57,8 +58,7 @@ def _where() -> str:
 
 
 def _pre_run_cell(info=None) -> None:
-    # ipykernel counts the running cell before it runs: code cell k runs with execution_count k + 1
-    _state["cell"] = _state["shell"].execution_count - 1
+    _state["cell"] += 1
     _state["cell_start"] = time.monotonic()
     say(f"{_where()} ({_clock(time.monotonic() - _state['start'])} in)")
 
@@ -76,6 +76,13 @@ def _post_run_cell(result=None) -> None:
     _state["cell_start"] = None
 
 
+def _first_cell(shell) -> int:
+    """The number of the cell running now (the one importing labkit); later cells count up from it.
+    papermill's kernel counts a cell before running it (code cell k runs with execution_count
+    k + 1); nbval runs cells without counting them, and imports labkit in its first cell."""
+    return max(1, shell.execution_count - 1)
+
+
 def enable_from_env() -> bool:
     """Turn console progress on in this IPython kernel if ``LABKIT_CONSOLE`` asks for it (once)."""
     spec = os.environ.get("LABKIT_CONSOLE", "").strip()
@@ -91,7 +98,7 @@ def enable_from_env() -> bool:
     name, _, cells = spec.rpartition(":") if spec.rpartition(":")[2].isdigit() else (spec, "", "")
     every = float(os.environ.get("LABKIT_CONSOLE_EVERY", "10"))
     now = time.monotonic()
-    _state.update(name=name, cells=int(cells) if cells else None, shell=shell, cell=shell.execution_count - 1,
+    _state.update(name=name, cells=int(cells) if cells else None, shell=shell, cell=_first_cell(shell),
                   start=now, last=now, cell_start=now)
     shell.events.register("pre_run_cell", _pre_run_cell)
     shell.events.register("post_run_cell", _post_run_cell)

@@ -37,7 +37,7 @@ def test_console_progress_reaches_the_terminal_and_not_the_notebook(tmp_path):
     done = subprocess.run([sys.executable, "-m", "papermill", str(src), str(out), "--no-progress-bar", "-k", "python3"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    terminal = done.stderr.splitlines()
+    terminal = (done.stdout + done.stderr).splitlines()
     lines = [line for line in terminal if line.startswith("[tiny]")]
     assert any(line.startswith("[tiny] cell 2/3 (") for line in lines), terminal
     assert any(line.startswith("[tiny] cell 3/3 (") for line in lines), terminal
@@ -59,3 +59,20 @@ def test_console_is_off_without_the_variable(monkeypatch, capfd):
     assert console.enable_from_env() is False
     console.say("nothing")
     assert "nothing" not in capfd.readouterr().err
+
+
+@pytest.mark.slow
+def test_console_progress_reaches_the_terminal_under_nbval(tmp_path):
+    """nbval starts its kernels with stderr sent to /dev/null: the lines must come through stdout."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS[:2]])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "tiny.ipynb")
+    env = {**os.environ, "LABKIT_CONSOLE": "tiny:2", "LABKIT_CONSOLE_EVERY": "1"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "--nbval-lax", "--nbval-current-env",
+                           "-p", "no:cacheprovider", str(tmp_path / "tiny.ipynb")],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+    lines = [line for line in done.stdout.splitlines() if "[tiny]" in line]
+    assert any("[tiny] cell 2/2 (" in line for line in lines), done.stdout
+    assert any("cell 2/2 still running:" in line for line in lines), done.stdout
