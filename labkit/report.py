@@ -19,6 +19,37 @@ def paper_table(rows: Sequence[tuple[str, Any, Any]]):
     return pd.DataFrame([{"quantity": q, "paper reported": p, "this run": r} for q, p, r in rows]).set_index("quantity")
 
 
+# Measures where lower is better; a displayed table marks them with an arrow (computing code names
+# every measure plainly, so code reads table["FID"] whatever the page shows).
+LOWER_IS_BETTER = ("FID", "FID to real target")
+
+
+def with_directions(table):
+    """A copy of ``table`` for display, each lower-is-better measure (``LOWER_IS_BETTER``) named
+    with "↓"; flat or two-level columns."""
+    import pandas as pd
+
+    def name(c):
+        return f"{c} ↓" if c in LOWER_IS_BETTER else c
+
+    out = table.copy()
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = pd.MultiIndex.from_tuples([tuple(name(x) for x in col) for col in out.columns])
+    else:
+        out.columns = [name(c) for c in out.columns]
+    return out
+
+
+def beside_paper_scores(table, paper: dict):
+    """A fruit score table (index: fruit, features) for display, with the paper's IS and FID for
+    each fruit beside ours (``paper``: fruit → (IS mean, IS std, FID), quoted; "—" where it gave none)."""
+    out = table.copy()
+    fruits = out.index.get_level_values("fruit")
+    out["paper IS"] = [f"{paper[f][0]} ± {paper[f][1]}" if f in paper else "—" for f in fruits]
+    out["paper FID"] = [paper[f][2] if f in paper else "—" for f in fruits]
+    return out
+
+
 def percent(x: float | None) -> str:
     return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.1f}%"
 
@@ -147,7 +178,7 @@ def data_size_verdict(per_scores, cond_scores, counts: dict, real_rates: dict) -
     lines, gain = [], {}
     for name in (common, rare):
         gain[name] = cond_scores.loc[name, "recognised as intended"] - per_scores.loc[name, "recognised as intended"]
-        d_fid = per_scores.loc[name, "FID ↓"] - cond_scores.loc[name, "FID ↓"]
+        d_fid = per_scores.loc[name, "FID"] - cond_scores.loc[name, "FID"]
         lines.append(f"* **{name}** ({counts[name]:,} training faces, N = {int(per_scores.loc[name, 'N (generated = real)'])}): "
                      f"the judge recognises the conditional DCGAN's faces {abs(100 * gain[name]):.0f} points "
                      f"{'more' if gain[name] > 0 else 'less'} often than those of {name}'s own DCGAN (it recognises "

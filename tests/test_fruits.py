@@ -249,12 +249,12 @@ def test_fruit_gan_learns_and_records_diversity():
     assert len(t.history) == ch.epochs_for(len(data), 32, 1, 150) and all("diversity" in h for h in t.history)
     real = test.of_class(c)
     n = ch.eval_n(real, 400)
-    trained = ch.scores(t.generate(n), real, {"fruit classifier": judge}, n)[0]["FID ↓"]
+    trained = ch.scores(t.generate(n), real, {"fruit classifier": judge}, n)[0]["FID"]
     torch.manual_seed(0)
     from labkit.models import RadfordGenerator
     untrained = RadfordGenerator(channels=3, size=32, F=0.5).eval()
     with torch.no_grad():
-        start = ch.scores(untrained(torch.randn(n, 100)), real, {"fruit classifier": judge}, n)[0]["FID ↓"]
+        start = ch.scores(untrained(torch.randn(n, 100)), real, {"fruit classifier": judge}, n)[0]["FID"]
     assert trained < 0.5 * start
     assert t.history[-1]["diversity"] > 0.5
     curve = ch.fid_vs_n(t, real, judge, [10, 40, 10_000], "fruit classifier")

@@ -90,7 +90,7 @@ def test_diffaugment_verdict_on_a_growing_and_a_shrinking_gap():
 
 
 def _scores(rec, fid):
-    return pd.DataFrame({"recognised as intended": rec, "FID ↓": fid, "N (generated = real)": [200, 40]},
+    return pd.DataFrame({"recognised as intended": rec, "FID": fid, "N (generated = real)": [200, 40]},
                         index=["Happy", "Disgust"])
 
 
@@ -120,3 +120,30 @@ def test_mnist_summary_follows_its_numbers():
     pca.iloc[0, 0] = 0.85
     assert "below the best CCGAN (paper: about 10 points below), as the paper found" in report.mnist_summary(
         mix_mean=pd.Series({0.1: 0.90, 1.0: 0.97}), **common)
+
+
+def test_with_directions_marks_lower_is_better_measures_for_display_only():
+    import pandas as pd
+
+    from labkit.report import with_directions
+
+    flat = pd.DataFrame({"FID": [1.0], "IS": [2.0], "FID to real target": [3.0], "N": [5]})
+    shown = with_directions(flat)
+    assert list(shown.columns) == ["FID ↓", "IS", "FID to real target ↓", "N"]
+    assert list(flat.columns) == ["FID", "IS", "FID to real target", "N"]  # the computed table is untouched
+    two = pd.concat({"per expression": flat[["FID", "IS"]], "conditional": flat[["FID", "IS"]]}, axis=1)
+    assert list(with_directions(two).columns) == [("per expression", "FID ↓"), ("per expression", "IS"),
+                                                  ("conditional", "FID ↓"), ("conditional", "IS")]
+
+
+def test_beside_paper_scores_quotes_the_paper_per_fruit():
+    import pandas as pd
+
+    from labkit.experiments.fruits import PAPER
+    from labkit.report import beside_paper_scores
+
+    table = pd.DataFrame({"fruit": ["Apple", "Kiwi"], "features": ["fruit classifier"] * 2, "FID": [10.0, 20.0]}
+                         ).set_index(["fruit", "features"])
+    shown = beside_paper_scores(table, PAPER)
+    assert shown["paper IS"].tolist() == ["2.475 ± 0.112", "—"] and shown["paper FID"].tolist() == [129, "—"]
+    assert "paper IS" not in table.columns

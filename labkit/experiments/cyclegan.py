@@ -115,7 +115,7 @@ def _transfer_row(source: torch.Tensor, out: torch.Tensor, rec: torch.Tensor, ta
         "recognised as target": classifier_score(judge, out, torch.full((len(out),), target, dtype=torch.long)).accuracy,
         "SSIM input → output": float(ssim(source, out).mean()),
         "cycle L1 error": float((rec - source).abs().mean()),
-        "FID to real target ↓": FID(judge, target_real[:n], name="FER judge").score(out[:n]).value,
+        "FID to real target": FID(judge, target_real[:n], name="FER judge").score(out[:n]).value,
         "N": n,
         "training seconds": seconds,
     }

@@ -118,7 +118,7 @@ def evaluate(gans: dict[int, GANTrainer] | GANTrainer, classes: Sequence[int], c
         labels = torch.full((n,), c, dtype=torch.long)
         rows.append({
             "expression": train.classes[c], "N (generated = real)": n, "real training faces": len(real),
-            "FID ↓": FID(classifier, ref, name="FER classifier").score(fake).value,
+            "FID": FID(classifier, ref, name="FER classifier").score(fake).value,
             "FID of real vs real (floor)": _real_floor(classifier, real, n, seed),
             "IS": inception_score(classifier, fake, splits=min(10, n // 2), name="FER classifier").value,
             "recognised as intended": classifier_score(classifier, fake, labels).accuracy,
@@ -139,7 +139,7 @@ def compare_table(per_class, conditional) -> Any:
     """Per-expression vs conditional scores side by side."""
     import pandas as pd
 
-    cols = ["FID ↓", "IS", "recognised as intended"]
+    cols = ["FID", "IS", "recognised as intended"]
     sizes = per_class[["N (generated = real)", "real training faces"]].rename(columns={"N (generated = real)": "N"})
     return pd.concat({"sample size": sizes, "one DCGAN per expression": per_class[cols],
                       "one conditional DCGAN": conditional[cols]}, axis=1)
