@@ -144,8 +144,8 @@ def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
             start = time.perf_counter()
             say(f"{name}: started ({' '.join(str(c) for c in cmd[1:4])} ...)")
             done = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=job_env)
-            took = time.perf_counter() - start
-            say(f"{name}: {'passed' if done.returncode == 0 else 'FAILED'} in {took // 60:.0f} min {took % 60:02.0f} s")
+            minutes, seconds = divmod(round(time.perf_counter() - start), 60)
+            say(f"{name}: {'passed' if done.returncode == 0 else 'FAILED'} in {minutes} min {seconds:02d} s")
             if done.returncode != 0:
                 failed.append(name)
 

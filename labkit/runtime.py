@@ -88,4 +88,5 @@ def describe(device: torch.device) -> str:
     if device.type == "mps":
         return "device: mps (Apple GPU)"
     precision = ", mixed precision bf16 (the CPU has native bf16)" if cpu_bf16() else ""
-    return f"device: cpu ({torch.get_num_threads()} threads){precision}"
+    n = torch.get_num_threads()
+    return f"device: cpu ({n} thread{'s' if n > 1 else ''}){precision}"

@@ -43,3 +43,10 @@ def test_channels_last_converts_convolutional_models_only():
     x = torch.rand(4, 1, 28, 28)
     before = D(x)
     assert torch.allclose(runtime.channels_last(D, torch.device("cpu"))(x), before, atol=1e-5)
+
+
+def test_describe_counts_threads(monkeypatch):
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    assert runtime.describe(torch.device("cpu")).startswith("device: cpu (1 thread)")
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    assert runtime.describe(torch.device("cpu")).startswith("device: cpu (2 threads)")
