@@ -47,10 +47,8 @@ def run(*cmd, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, cwd=kw.pop("cwd", ROOT), env=kw.pop("env", env()), **kw)
 
 
-def env(runs: Path | None = None, threads: int | None = None) -> dict[str, str]:
+def env(runs: Path | None = None) -> dict[str, str]:
     e = dict(os.environ)
-    if threads:  # torch, OpenMP and MKL threads of the job and its kernels; LABKIT_CPUS sizes a sweep's Ray
-        e.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), LABKIT_CPUS=str(threads))
     e["LABKIT_RUNS"] = str(runs or RUNS)
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
     e["VIRTUAL_ENV"] = str(VENV)
@@ -117,30 +115,35 @@ def lanes() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-def notebook_env(nb: Path, threads: int | None = None) -> dict[str, str]:
+def notebook_env(nb: Path) -> dict[str, str]:
     """The environment a chapter's kernel runs in: a fresh run folder, and live progress on this
     terminal (labkit.console: each cell as it starts, training-log lines, a heartbeat every 10 s)."""
     import json
 
     cells = sum(1 for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
-    return {**env(fresh_runs(nb), threads), "LABKIT_CONSOLE": f"{nb.stem.split('_')[0]}:{cells}"}
+    return {**env(fresh_runs(nb)), "LABKIT_CONSOLE": f"{nb.stem.split('_')[0]}:{cells}"}
 
 
 def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
     """Run ``(name, command, environment)`` jobs, ``lanes()`` at a time (longest expected first, each
-    to the lane with the least work), and stop with the names of those that failed, once all are done."""
+    to the lane with the least work), and stop with the names of those that failed, once all are done.
+    Side by side, each job and its kernels get one thread (torch, OpenMP, MKL; LABKIT_CPUS sizes a
+    sweep's local Ray cluster)."""
     import threading
 
     n = min(lanes(), len(jobs))
+    one_thread = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LABKIT_CPUS": "1"} if n > 1 else {}
+    expected = lambda job: EXPECTED.get(job[0].split("_")[0], 120)  # noqa: E731
     load, queues = [0.0] * n, [[] for _ in range(n)]
-    for job in sorted(jobs, key=lambda j: -EXPECTED.get(j[0].split("_")[0], 120)):
+    for job in sorted(jobs, key=expected, reverse=True):
         i = load.index(min(load))
         queues[i].append(job)
-        load[i] += EXPECTED.get(job[0].split("_")[0], 120)
+        load[i] += expected(job)
     failed: list[str] = []
 
     def lane(queue):
         for name, cmd, job_env in queue:
+            job_env = {**job_env, **one_thread}
             start = time.perf_counter()
             say(f"{name}: started ({' '.join(str(c) for c in cmd[1:4])} ...)")
             done = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=job_env)
@@ -162,13 +165,12 @@ def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
 
 def execute_all() -> None:
     """Run every chapter notebook on its defaults with papermill into _build/executed."""
-    threads = 1 if lanes() > 1 else None
     jobs = []
     for nb in chapters():
         out = EXECUTED / nb.relative_to(ROOT)
         out.parent.mkdir(parents=True, exist_ok=True)
         jobs.append((nb.stem, [PY, "-m", "papermill", nb, out, "--cwd", nb.parent, "--no-progress-bar"],
-                     notebook_env(nb, threads)))
+                     notebook_env(nb)))
     run_jobs(jobs)
 
 
@@ -315,12 +317,10 @@ def test(fast: bool) -> None:
     # the unit tests and nbval over every notebook, as jobs in lanes (see lanes()); nbval executes
     # each notebook once and (conftest.py) keeps the executed copy for the book; -s lets the
     # kernel's live progress (labkit.console) through to this terminal
-    threads = 1 if lanes() > 1 else None
-    jobs = [("unit tests", [PY, "-m", "pytest", "tests", "-q", "-m", "not browser", "-p", "no:cacheprovider"],
-             env(None, threads))]
+    jobs = [("unit tests", [PY, "-m", "pytest", "tests", "-q", "-m", "not browser", "-p", "no:cacheprovider"], env())]
     for nb in chapters():
         jobs.append((nb.stem, [PY, "-m", "pytest", "-q", "-s", "--nbval", nb.relative_to(ROOT), "--nbval-current-env",
-                               "--nbval-cell-timeout", "1800", "-p", "no:cacheprovider"], notebook_env(nb, threads)))
+                               "--nbval-cell-timeout", "1800", "-p", "no:cacheprovider"], notebook_env(nb)))
     run_jobs(jobs)
     build_book()
     check_book_in_browser()

@@ -305,9 +305,9 @@ def _connect(address: str | None, workers: int | None, threads: int) -> tuple[An
 def _run_ray(sw: _Sweep, todo: list[int], *, address, workers, threads, gpus, timeout, retries, say) -> None:
     ray, started, where = _connect(address, workers, threads)
     try:
-        if gpus is None:
-            gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
         have = ray.cluster_resources()
+        if gpus is None:
+            gpus = 1 if have.get("GPU", 0) >= 1 else 0
         slots = int(have.get("CPU", 1) // threads)
         if gpus:
             slots = min(slots, int(have.get("GPU", 0) // gpus))

@@ -20,6 +20,7 @@ weights a score used, and whether they are the standard ones (their SHA-256 star
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import torch
@@ -53,11 +54,12 @@ class FIDInceptionV3(nn.Module):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no FID Inception weights file (expected {WEIGHTS_FILE}, as pytorch-fid, "
                                     f"torch-fidelity and torchmetrics use it); or pass weights='download' when online")
+        data = path.read_bytes()
         try:  # read as data only (weights_only): a file that would run code is refused unread
-            torch.load(path, map_location="cpu", weights_only=True)
+            torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         except Exception as err:  # noqa: BLE001 - name the file and what was expected
             raise ValueError(f"{path}: not a state dict of the FID Inception-v3 ({type(err).__name__}: {err})") from err
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()
         self.standard = digest.startswith(WEIGHTS_SHA256_PREFIX)
         self.weights_name = (f"{path.name} (the standard 2015-12-05 weights)" if self.standard
                              else f"{path.name} (NOT the standard FID weights: sha256 {digest[:8]}…)")

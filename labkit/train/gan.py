@@ -67,8 +67,9 @@ class GANTrainer(Trainer):
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.nz, generator=self.gen).to(self.device)
 
-    def _G(self, z, y=None):
-        return self.G(z, y) if self.conditional else self.G(z)
+    def _G(self, z, y=None, net=None):
+        net = net or self.G
+        return net(z, y) if self.conditional else net(z)
 
     def _D(self, x, y=None):
         return self.D(x, y) if self.conditional else self.D(x)
@@ -143,8 +144,7 @@ class GANTrainer(Trainer):
         was = net.training
         net.eval()
         with self.autocast():
-            y = labels.to(self.device) if self.conditional else None
-            out = (net(z.to(self.device), y) if self.conditional else net(z.to(self.device))).float().cpu()
+            out = self._G(z.to(self.device), labels.to(self.device) if self.conditional else None, net).float().cpu()
         net.train(was)
         return out
 
