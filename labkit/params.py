@@ -1,9 +1,12 @@
 """Notebook parameters: one spec per chapter, two profiles, strict validation.
 
 A chapter's ``parameters`` cell sets every knob, most of them to ``None`` meaning
-"the profile's value". Right after it, :meth:`Spec.collect` reads the notebook's
-namespace, refuses unknown names (a typo in ``papermill -p``) and bad values at once,
-and fills the ``None`` knobs from the chosen profile::
+"the profile's value". A knob may have a third value, ``real``: the quick profile's value when
+``data_dir`` points at the real dataset (real photographs need more generator steps than drawn
+stand-ins to show faces or fruit; the epochs stay affordable because each draws ``epoch_images``).
+Right after the parameters cell, :meth:`Spec.collect` reads the notebook's namespace, refuses
+unknown names (a typo in ``papermill -p``) and bad values at once, and fills the ``None`` knobs
+from the chosen profile::
 
     _before = labkit.params.snapshot(globals())      # before the parameters cell
     # parameters cell ...
@@ -35,6 +38,13 @@ class Param:
     high: float | None = None
     nullable: bool = False  # the resolved value may be None (e.g. data_dir: the embedded data)
     items: type | tuple[type, ...] | None = None  # for list parameters: the type of each item
+    real: Any = None  # the quick profile's value on the real dataset (data_dir given); None: ``quick``
+
+    def value(self, profile: str, real_data: bool) -> Any:
+        """The profile's value of this knob: ``paper``, or ``quick`` (``real`` on real data)."""
+        if profile == "quick" and real_data and self.real is not None:
+            return self.real
+        return getattr(self, profile)
 
     def __post_init__(self):
         if "=" in self.help:  # papermill skips a parameter line with a second "="
@@ -98,8 +108,25 @@ class Params(dict):
 
     @property
     def run(self) -> dict[str, Any]:
-        """Where runs train and keep their checkpoints: ``fit(spec, data, epochs, **P.run)``."""
-        return {"device": self["device"], "run_root": self["run_root"]}
+        """Where runs train and keep their checkpoints, and how much of their data an epoch draws
+        (after :meth:`size_to`): ``fit(spec, data, epochs, **P.run)``."""
+        share = {"epoch_share": self["epoch_share"]} if self.get("epoch_share") is not None else {}
+        return {"device": self["device"], "run_root": self["run_root"], **share}
+
+    def size_to(self, n_train: int, what: str = "training images") -> float | None:
+        """Size every run's epochs to the training set of ``n_train`` images: with ``epoch_images``
+        smaller than that, each epoch of a run draws the share ``epoch_images / n_train`` of the
+        run's own images, afresh every epoch. A run on the whole set then costs per epoch what a
+        run on ``epoch_images`` images costs, and a run on one class its part of it. Said in one
+        line; returns the share (None: every image, every epoch, as ``epoch_images`` 0 or None asks)."""
+        cap = self.get("epoch_images")
+        share = cap / n_train if cap and cap < n_train else None
+        self["epoch_share"] = share
+        if share is not None:
+            print(f"[labkit] {n_train:,} {what}: each epoch draws {share:.1%} of a run's images, afresh "
+                  f"(epoch_images={cap:,}), so an epoch costs what it does on {cap:,} images; "
+                  f"epoch_images=0 trains on every image each epoch", flush=True)
+        return share
 
     def table(self):
         """A pandas table of name, value, where it came from and why it is there."""
@@ -111,22 +138,28 @@ class Params(dict):
 class Spec:
     """The parameters of one chapter."""
 
-    def __init__(self, *params: Param, data: tuple[str, str] | None = None, check=None,
+    def __init__(self, *params: Param, data: tuple[str, str] | None = None, epoch_images: int | None = None, check=None,
                  profile_help: str = "quick: embedded data on a CPU, minutes; paper: the paper's data and scale (GPU)"):
         """``params``: the chapter's own knobs. Every chapter also gets ``profile``, ``seed``,
         ``device`` and ``run_root``, declared here once; ``data = (help, paper default)``
-        adds ``data_dir`` (None: the embedded default data). ``check(P)``: the chapter's rules
+        adds ``data_dir`` (None: the embedded default data); ``epoch_images`` adds that knob with
+        this quick value, the embedded data's size (see :meth:`Params.size_to`; paper: None, every
+        image each epoch). ``check(P)``: the chapter's rules
         across parameters (e.g. the ablation fruit must be one of the fruits), run on every
         resolved set, so a combination the chapter cannot run stops before any work."""
         self.check = check
         own = {p.name: p for p in params}
-        shared = {"profile", "seed", "data_dir", "device", "run_root"}
+        shared = {"profile", "seed", "data_dir", "epoch_images", "device", "run_root"}
         if shared & set(own):
             raise ValueError(f"{sorted(shared & set(own))} are added by Spec itself")
         self.params = {
             "profile": Param("profile", profile_help, "quick", "paper", str, choices=PROFILES),
             "seed": Param("seed", "one seed for data order, noise and initial weights", 0, 0, int, low=0),
             **({"data_dir": Param("data_dir", data[0], None, data[1], str, nullable=True)} if data else {}),
+            **({"epoch_images": Param(
+                "epoch_images", "images one epoch draws from a larger training set (quick: the embedded data's "
+                "size, so real data takes about as long; a run on one class draws its share); 0: every image",
+                epoch_images, None, int, low=0, nullable=True)} if epoch_images is not None else {}),
             **own,
             "device": Param("device", "where to train: auto picks CUDA, then MPS, then CPU", "auto", "auto", str,
                             choices=("auto", "cuda", "mps", "cpu")),
@@ -145,7 +178,7 @@ class Spec:
         lines = []
         for p in self.params.values():
             kind = p.type_name
-            same = p.quick == p.paper or p.name == "profile"
+            same = (p.quick == p.paper and p.real is None) or p.name == "profile"
             value = "None" if not same else f'"{p.quick}"' if isinstance(p.quick, str) else repr(p.quick)
             annotation = f"Optional[{kind}]" if (p.nullable or not same) else kind
             lines.append(f"{p.name}: {annotation} = {value}  # {p.help}")
@@ -165,12 +198,14 @@ class Spec:
         profile = given.get("profile") or "quick"
         profile = self.params["profile"].check(profile)
         out, rows = Params(), []
+        real_data = given.get("data_dir") is not None
         for name, p in self.params.items():
             value = given.get(name)
             if name == "profile":
                 value, source = profile, "given" if given.get("profile") else "default"
             elif value is None:
-                value, source = getattr(p, profile), "profile"
+                value = p.value(profile, real_data)
+                source = "profile, real data" if profile == "quick" and real_data and p.real is not None else "profile"
             else:
                 source = "given"
             out[name] = p.check(value)

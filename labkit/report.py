@@ -236,3 +236,113 @@ def mnist_summary(*, lenet_test_acc: float, ccgan_acc: dict, best_name: str, bes
         f"{best_eval['fid'].value:.0f}.",
     ]
     return "### What the numbers say\n\n" + "\n".join(lines)
+
+
+# --- provenance: what every closing table says about the run behind it -------------------------
+
+def _commit() -> str:
+    """The course's git commit (short), and whether files differed from it; "unknown" outside a
+    git checkout (a pip-installed labkit, Colab)."""
+    import subprocess
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode != 0:
+            return "unknown (not a git checkout)"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + (" with local changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (git not found)"
+
+
+def _wall_seconds() -> float:
+    """Seconds since this kernel (or process) started: under papermill or nbval, the notebook's run."""
+    import time
+
+    try:
+        import psutil
+
+        return time.time() - psutil.Process().create_time()
+    except Exception:  # noqa: BLE001 - psutil missing or the process table unreadable: say unknown
+        return float("nan")
+
+
+def minutes(seconds: float) -> str:
+    """``seconds`` as "3 min 05 s" (or "unknown")."""
+    if seconds != seconds:
+        return "unknown"
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s:02d} s" if m else f"{s} s"
+
+
+def data_used(P, *sets) -> str:
+    """One sentence on the data behind a chapter's numbers: each set's own description (name,
+    split, count), and, on embedded data, that it is not the paper's dataset."""
+    line = "; ".join(s.source for s in sets if getattr(s, "source", ""))
+    if P.get("data_dir") is None:
+        return (f"{line}. This is the chapter's embedded default, not the paper's full dataset: run it with "
+                f"`data_dir` (or build the book with `python course.py build --data DIR`) for the real one.")
+    return line + "."
+
+
+def provenance(P, *sets, seconds: float | None = None, device: str | None = None):
+    """The run behind a chapter's numbers, as a two-column table: the data (name, split, count),
+    the profile and how epochs were sized, the device, the wall time (``seconds``, or the time
+    since the kernel started), torch and the commit."""
+    import pandas as pd
+    import torch
+
+    from labkit.runtime import describe, pick_device
+
+    profile = P.profile
+    if P.get("epoch_share"):
+        profile += f"; each epoch draws {P.epoch_share:.1%} of a run's images (epoch_images={P.epoch_images:,})"
+    rows = [("data", "; ".join(s.source for s in sets)), ("profile", profile),
+            ("seed", P.get("seed", 0)),
+            ("device", device or describe(pick_device(P.get("device", "auto"))).removeprefix("device: ")),
+            ("wall time", minutes(_wall_seconds() if seconds is None else seconds)), ("torch", torch.__version__),
+            ("commit", _commit())]
+    return pd.DataFrame(rows, columns=["", "this run"]).set_index("")
+
+
+def _glue(name: str, value) -> None:
+    """Keep ``value`` under ``name`` for other pages of the book (myst-nb's ``glue``, not shown
+    here); without myst-nb (Colab, a plain Jupyter), nothing to keep."""
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return
+    glue(name, value, display=False)
+
+
+def closing(table, P, *sets) -> None:
+    """Show a chapter's closing "paper reported | this run" ``table`` and keep it, with
+    :func:`data_used` of ``P`` and the data ``sets``, for the book: its results page gathers every
+    chapter's table (myst-nb ``glue`` keys ``paper_vs_run``, ``data_used``), and the top of each
+    page says which data it used."""
+    import pandas as pd
+    from IPython.display import Markdown, display
+
+    with pd.option_context("display.max_colwidth", None):  # whole sentences, not "..." after 50 characters
+        _glue("paper_vs_run", table)
+        _glue("data_used", Markdown(data_used(P, *sets)))
+        display(table)
+
+
+def finished(started: float, P, *sets, device: str | None = None) -> None:
+    """The chapter's last cell: the run behind the page (:func:`provenance`, its wall time from
+    ``started``, a ``time.perf_counter()`` reading at the chapter's start), shown and kept for the
+    results page (glue key ``provenance``)."""
+    import time
+
+    import pandas as pd
+    from IPython.display import display
+
+    prov = provenance(P, *sets, seconds=time.perf_counter() - started, device=device)
+    with pd.option_context("display.max_colwidth", None):
+        _glue("provenance", prov)
+        display(prov)

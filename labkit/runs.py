@@ -112,6 +112,23 @@ def run_key(spec, *data: str, metrics: Metrics | None = None, **more) -> dict[st
     return {**asdict(spec), "kind": type(spec).__name__, "data": list(data), "metrics": sorted(metrics or {}), **more}
 
 
+def epoch_size(n: int, batch: int, epoch_share: float | None) -> int | None:
+    """How many of a run's ``n`` images one epoch draws when it draws ``epoch_share`` of them:
+    None (every image) for a share of 1 or more; never fewer than one batch."""
+    if epoch_share is None or epoch_share >= 1:
+        return None
+    if not epoch_share > 0:
+        raise ValueError(f"epoch_share must be in (0, 1]; got {epoch_share}")
+    size = max(min(batch, n), round(n * epoch_share))
+    return None if size >= n else size
+
+
+def _sized(key: dict, size: int | None) -> dict:
+    # a run that draws part of its data per epoch is another run (only then: the key of a run
+    # on all of its data is unchanged, and so is its folder)
+    return key if size is None else {**key, "epoch_images": size}
+
+
 def _snapshot_every(epochs: int) -> int:
     return max(1, epochs // 25)  # about 25 frames however long the run
 
@@ -130,11 +147,14 @@ def fit(spec, data, epochs: int, **kw):
 
 @fit.register
 def fit_gan(spec: GANSpec, data: ImageSet, epochs: int, *, metrics: Metrics | None = None, device="auto",
-            run_root=None, fresh: bool = False) -> GANTrainer:
+            run_root=None, epoch_share: float | None = None, fresh: bool = False) -> GANTrainer:
     """A GAN on ``data`` (conditional on its labels when ``spec.conditional``). ``metrics``:
-    per-epoch measures (name → function of the trainer), as :meth:`Trainer.fit` takes them."""
+    per-epoch measures (name → function of the trainer), as :meth:`Trainer.fit` takes them.
+    ``epoch_share``: each epoch draws this share of ``data`` afresh (None: all of it)."""
     k = len(data.classes) if spec.conditional else 0
-    key = run_key(spec, data.fingerprint(), metrics=metrics)
+    batch = min(spec.batch, len(data))
+    size = epoch_size(len(data), batch, epoch_share)
+    key = _sized(run_key(spec, data.fingerprint(), metrics=metrics), size)
     seed_everything(spec.seed)  # initial weights follow the seed
     G = define_G(spec.arch, data.shape, k, nz=spec.nz, **spec.g_args)
     D = define_D(spec.arch, data.shape, k, **spec.d_args)
@@ -143,7 +163,7 @@ def fit_gan(spec: GANSpec, data: ImageSet, epochs: int, *, metrics: Metrics | No
                    device=device, name=spec.name, config=key, snapshot_every=_snapshot_every(epochs),
                    checkpoint_dir=run_dir(run_root, spec.name, key))
     _augment(spec, t)
-    t.fit(BatchSource(data.x, data.y, batch_size=min(spec.batch, len(data))), epochs, metrics=metrics, fresh=fresh)
+    t.fit(BatchSource(data.x, data.y, batch_size=batch, epoch_size=size), epochs, metrics=metrics, fresh=fresh)
     return t
 
 
@@ -168,29 +188,35 @@ def validation(val: ImageSet) -> Metrics:
 
 @fit.register
 def fit_classifier(spec: ClassifierSpec, data: ImageSet, epochs: int, *, val: ImageSet | None = None,
-                   metrics: Metrics | None = None, device="auto", run_root=None, fresh: bool = False) -> ClassifierTrainer:
+                   metrics: Metrics | None = None, device="auto", run_root=None, epoch_share: float | None = None,
+                   fresh: bool = False) -> ClassifierTrainer:
     """A classifier on ``data``; records train loss and accuracy every epoch, with ``val`` the
-    validation loss and accuracy, and any other ``metrics``."""
+    validation loss and accuracy, and any other ``metrics``. ``epoch_share``: as for a GAN."""
     metrics = {**(validation(val) if val is not None else {}), **(metrics or {})}
-    key = run_key(spec, data.fingerprint(), *([val.fingerprint()] if val is not None else []), metrics=metrics)
+    batch = min(spec.batch, len(data))
+    size = epoch_size(len(data), batch, epoch_share)
+    key = _sized(run_key(spec, data.fingerprint(), *([val.fingerprint()] if val is not None else []), metrics=metrics), size)
     seed_everything(spec.seed)
     model = define_classifier(spec.arch, data.shape, len(data.classes), **spec.arch_args)
     t = ClassifierTrainer(model, lr=spec.lr, seed=spec.seed, device=device, name=spec.name, config=key,
                           class_weights=class_weights(data) if spec.balanced else None,
                           checkpoint_dir=run_dir(run_root, spec.name, key))
     _augment(spec, t)
-    t.fit(BatchSource(data.x, data.y, batch_size=min(spec.batch, len(data))), epochs, metrics=metrics or None,
+    t.fit(BatchSource(data.x, data.y, batch_size=batch, epoch_size=size), epochs, metrics=metrics or None,
           fresh=fresh)
     return t
 
 
 @fit.register
 def fit_cyclegan(spec: CycleGANSpec, data: tuple, epochs: int, *, fixed: torch.Tensor | None = None,
-                 device="auto", run_root=None, fresh: bool = False) -> CycleGANTrainer:
+                 device="auto", run_root=None, epoch_share: float | None = None, fresh: bool = False) -> CycleGANTrainer:
     """A CycleGAN between the images ``data = (A, B)`` (tensors of one shape per image); ``fixed``:
-    images of A whose translations are drawn after each epoch."""
+    images of A whose translations are drawn after each epoch. ``epoch_share``: each epoch
+    translates this share of A, drawn afresh (None: all of it)."""
     A, B = data
-    key = run_key(spec, tensor_fingerprint(A), tensor_fingerprint(B), epochs=epochs)
+    batch = min(spec.batch, len(A))
+    size = epoch_size(len(A), batch, epoch_share)
+    key = _sized(run_key(spec, tensor_fingerprint(A), tensor_fingerprint(B), epochs=epochs), size)
     seed_everything(spec.seed)
     shape = tuple(A.shape[1:])
     nets = (define_G(spec.generator, shape, **spec.g_args), define_G(spec.generator, shape, **spec.g_args),
@@ -201,5 +227,5 @@ def fit_cyclegan(spec: CycleGANSpec, data: tuple, epochs: int, *, fixed: torch.T
                         fixed=fixed, seed=spec.seed, device=device, name=spec.name, config=key,
                         snapshot_every=_snapshot_every(epochs), checkpoint_dir=run_dir(run_root, spec.name, key))
     _augment(spec, t)
-    t.fit(BatchSource(A, batch_size=min(spec.batch, len(A))), epochs, fresh=fresh)
+    t.fit(BatchSource(A, batch_size=batch, epoch_size=size), epochs, fresh=fresh)
     return t

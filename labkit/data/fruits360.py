@@ -142,7 +142,7 @@ def load_fruits360(root: str | Path, split: str = "Training", fruits: Sequence[s
         y = torch.tensor([labels.index(fruit_of(chosen[v])) for v in variety.tolist()], dtype=torch.long)
     else:
         labels, y = list(chosen), variety
-    s = ImageSet(x.float() / 127.5 - 1.0, y, labels, f"Fruits-360 {split} at {root} ({size}x{size})",
+    s = ImageSet(x.float() / 127.5 - 1.0, y, labels, f"Fruits-360 {split} at {root} ({len(y):,} images, {size}x{size})",
                  {"variety": variety, "varieties": list(chosen)})
     if not quiet:
         counts = ", ".join(f"{c} {n:,}" for c, n in zip(labels, s.counts()))

@@ -15,16 +15,20 @@ def load_fer(P, splits: Sequence[str] = ("Training", "PrivateTest"), test_size: 
     """FER2013's ``splits`` from ``P.data_dir`` (fer2013.csv or the image-folder copy), or, without
     it, labkit's drawn stand-in: ``P.n_standin`` training faces and ``test_size`` (default
     ``P.n_standin_test``) in every other split, one fixed draw per split, with ``P.label_noise``
-    where the chapter has that parameter. Only the first split announces where the data came from."""
+    where the chapter has that parameter. Only the first split announces where the data came from.
+    The first split sizes the chapter's epochs (:meth:`labkit.params.Params.size_to`)."""
     if P.data_dir is not None:
         from labkit.data.fer2013 import load_fer2013
 
-        return [load_fer2013(P.data_dir, split, quiet=i > 0) for i, split in enumerate(splits)]
-    from labkit.data.fer_standin import make_fer_standin
+        sets = [load_fer2013(P.data_dir, split, quiet=i > 0) for i, split in enumerate(splits)]
+    else:
+        from labkit.data.fer_standin import make_fer_standin
 
-    noise = {"label_noise": P.label_noise} if "label_noise" in P else {}
-    return [make_fer_standin(P.n_standin if split == "Training" else (test_size or P.n_standin_test),
-                             seed=FER_STANDIN_SEEDS[split], quiet=i > 0, **noise) for i, split in enumerate(splits)]
+        noise = {"label_noise": P.label_noise} if "label_noise" in P else {}
+        sets = [make_fer_standin(P.n_standin if split == "Training" else (test_size or P.n_standin_test),
+                                 seed=FER_STANDIN_SEEDS[split], quiet=i > 0, **noise) for i, split in enumerate(splits)]
+    P.size_to(len(sets[0]), "training faces")
+    return sets
 
 
 def one_class(data: ImageSet, c: int) -> ImageSet:

@@ -50,10 +50,11 @@ SPEC = Spec(
     Param("critic_steps", "Wasserstein critic steps per generator step (CycleGAN and Part B's WGAN-GP)", 2, 5, int,
           low=1),
     Param("judge_F", "capacity of the judge (paper 000's CNN, class-weighted) that scores translations", 0.25, 1.0,
-          float, low=0.01, high=4),
+          float, low=0.01, high=4, real=0.125),
     Param("clf_F", "capacity of Part B's Simple classifier (1: paper 001's 5.9 M parameters)", 0.25, 1.0, float,
           low=0.01, high=4),
-    Param("clf_epochs", "epochs of the judge and of each Part B classifier", 6, 30, int, low=1),
+    Param("clf_epochs", "epochs of the judge and of each Part B classifier (quick on FER2013: more epochs of a share "
+          "of the faces: real faces need more steps)", 6, 30, int, low=1, real=20),
     Param("gan_F", "capacity of Part B's DCGAN and WGAN-GP on neutral faces", 0.25, 1.0, float, low=0.01, high=4),
     Param("gan_epochs", "epochs of Part B's GANs", 30, 50, int, low=1),
     Param("gan_batch", "batch size of Part B's GANs", 32, 64, int, low=2),
@@ -65,6 +66,7 @@ SPEC = Spec(
     Param("sweep", "how Part B's seeds run: off (here, one after another), serial or ray (labkit.runner; "
           "ray runs as many at once as there are cores or GPUs)", "off", "off", str, choices=SWEEPS),
     data=FER_DATA,
+    epoch_images=3000,
     check=lambda P: (subset(P, "variants", VARIANTS),
                      require(len({P.source, P.target, P.second_target}) == 3,
                              f"source, target and second_target must be three different expressions; got "
@@ -206,7 +208,7 @@ def similarity(kept: torch.Tensor, real: torch.Tensor, held_out: torch.Tensor) -
 
 
 def retrain(train: ImageSet, test: ImageSet, synthetic: torch.Tensor, neutral: int, seeds: int, *, F: float,
-            epochs: int, device="auto", run_root=None, sweep: str = "off"):
+            epochs: int, device="auto", run_root=None, epoch_share: float | None = None, sweep: str = "off"):
     """The "Simple" classifier with and without the kept synthetic neutral faces, over ``seeds``:
     per-class test accuracies (rows: seed × condition) and the overall accuracy. ``sweep``: as
     :func:`labkit.experiments.fer.compare` (``"serial"`` or ``"ray"``: through labkit.runner)."""
@@ -216,7 +218,7 @@ def retrain(train: ImageSet, test: ImageSet, synthetic: torch.Tensor, neutral: i
     both = concat(train, extra, source=f"{train.source} + {len(extra)} synthetic neutral")
     conditions = {"baseline": {"train": train}, "+ synthetic neutral": {"train": both}}
     cells = [(cond, seed) for seed in range(seeds) for cond in conditions]
-    fixed = dict(conditions=conditions, test=test, epochs=epochs, run={"device": device, "run_root": run_root},
+    fixed = dict(conditions=conditions, test=test, epochs=epochs, run={"device": device, "run_root": run_root, "epoch_share": epoch_share},
                  arch="simple", F=F, batch=64, lr=1e-3)
     rows = []
     for (cond, seed), out in zip(cells, run_cells(compare_run, cells, fixed, sweep, "part-b")):

@@ -16,7 +16,7 @@ from labkit.metrics import FID, inception_score
 from labkit.augment import DiffAugment
 from labkit.params import Param, Spec, require, subset
 from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
-from labkit.runs import ClassifierSpec, GANSpec, fit
+from labkit.runs import ClassifierSpec, GANSpec, epoch_size, fit
 from labkit.train import GANTrainer
 from labkit.train.classifier import evaluate, predict
 
@@ -71,6 +71,7 @@ SPEC = Spec(
           "(weights-inception-2015-12-05-6726825d.pth), 'download' (online), or None (fruit-classifier features only)",
           None, None, str, nullable=True),
     data=("Fruits-360: the folder holding Training/ and Test/; None: the stand-in drawn by labkit", "data/fruits-360"),
+    epoch_images=2000,
     check=check,
 )
 
@@ -82,12 +83,15 @@ def load(P, group: bool = True) -> tuple[ImageSet, ImageSet]:
     if P.data_dir is not None:
         from labkit.data.fruits360 import load_fruits360
 
-        return (load_fruits360(P.data_dir, "Training", fruits=P.fruits, group=group, size=P.size),
+        sets = (load_fruits360(P.data_dir, "Training", fruits=P.fruits, group=group, size=P.size),
                 load_fruits360(P.data_dir, "Test", fruits=P.fruits, group=group, size=P.size, quiet=True))
-    from labkit.data.fruits_standin import make_fruits_standin
+    else:
+        from labkit.data.fruits_standin import make_fruits_standin
 
-    return (make_fruits_standin(P.n_standin, seed=0, size=P.size, fruits=P.fruits, group=group),
-            make_fruits_standin(P.n_standin, seed=1, size=P.size, fruits=P.fruits, group=group, quiet=True))
+        sets = (make_fruits_standin(P.n_standin, seed=0, size=P.size, fruits=P.fruits, group=group),
+                make_fruits_standin(P.n_standin, seed=1, size=P.size, fruits=P.fruits, group=group, quiet=True))
+    P.size_to(len(sets[0]), "training images")  # sizes the chapter's epochs (labkit.params.Params.size_to)
+    return sets
 
 
 def by_variety(s: ImageSet) -> ImageSet:
@@ -103,9 +107,11 @@ def train_judge(train: ImageSet, test: ImageSet, *, F: float, epochs: int, seed:
     return t, evaluate(t.model, te.x, te.y)
 
 
-def epochs_for(n: int, batch: int, epochs: int, min_steps: int) -> int:
-    """``epochs``, or more when that gives fewer than ``min_steps`` generator steps on ``n`` images."""
-    per_epoch = max(1, n // min(batch, n))
+def epochs_for(n: int, batch: int, epochs: int, min_steps: int, epoch_share: float | None = None) -> int:
+    """``epochs``, or more when that gives fewer than ``min_steps`` generator steps on ``n`` images
+    (of which an epoch draws ``epoch_share``: see :func:`labkit.runs.epoch_size`)."""
+    batch = min(batch, n)
+    per_epoch = max(1, (epoch_size(n, batch, epoch_share) or n) // batch)
     return max(epochs, math.ceil(min_steps / per_epoch))
 
 
@@ -147,7 +153,8 @@ def train_fruit_gan(data: ImageSet, spec: GANSpec, *, epochs: int, min_steps: in
     that of ``reference`` (default: the training images)."""
     real = data.x if reference is None else reference
     metrics = {"diversity": diversity_metric(judge, real)} if judge is not None else None
-    return fit(spec, data, epochs_for(len(data), spec.batch, epochs, min_steps), metrics=metrics, **(run or {}))
+    run = run or {}
+    return fit(spec, data, epochs_for(len(data), spec.batch, epochs, min_steps, run.get("epoch_share")), metrics=metrics, **run)
 
 
 def per_fruit(train: ImageSet, fruits: Sequence[str], *, epochs: int, min_steps: int, judge=None, run=None,
@@ -246,7 +253,7 @@ def ablation(data: ImageSet, fractions: Sequence[float], *, policy: str, judge, 
     Scores use the same N and real reference as :func:`score_table`."""
     import pandas as pd
 
-    full_epochs = epochs_for(len(data), batch, epochs, min_steps)
+    full_epochs = epochs_for(len(data), batch, epochs, min_steps, (run or {}).get("epoch_share"))
     rows, runs = [], {}
     for share in fractions:
         part = fraction(data, share, seed)

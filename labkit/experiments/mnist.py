@@ -63,6 +63,7 @@ SPEC = Spec(
     Param("pca_components", "numbers of principal components to score", [1, 4, 16, 64, 256],
           [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 784], list, items=int, low=1, high=784),
     data=DATA,
+    epoch_images=4000,
 )
 
 RUN_SPEC = Spec(
@@ -77,6 +78,7 @@ RUN_SPEC = Spec(
     Param("lenet_path", "LeNet weights to score with (from the chapter); None: train one here", None, None, str, nullable=True),
     Param("lenet_epochs", "LeNet epochs when none is given", 3, 5, int, low=1),
     data=DATA,
+    epoch_images=4000,
 )
 
 
@@ -94,7 +96,9 @@ def worker_notebook() -> Path:
 def load(P) -> tuple[ImageSet, ImageSet]:
     from labkit.data.mnist import load_mnist
 
-    return load_mnist(P.data_dir, "train"), load_mnist(P.data_dir, "test", quiet=P.data_dir is None)
+    train = load_mnist(P.data_dir, "train")
+    P.size_to(len(train), "training digits")  # sizes the chapter's epochs (labkit.params.Params.size_to)
+    return train, load_mnist(P.data_dir, "test", quiet=P.data_dir is None)
 
 
 def lenet_spec(seed: int = 0, batch: int = 32, lr: float = 1e-3, name: str = "lenet") -> ClassifierSpec:
@@ -156,10 +160,11 @@ def evaluate_generator(trainer: GANTrainer, lenet: torch.nn.Module, real: ImageS
 
 
 def mixing(real: ImageSet, synthetic: ImageSet, test: ImageSet, fractions: Sequence[float], seeds: int, epochs: int,
-           device="auto", adjust: dict[int, float] | None = None, run_root=None):
+           device="auto", adjust: dict[int, float] | None = None, run_root=None, epoch_share: float | None = None):
     """LeNet trained on mixes with ``fractions`` of real images (same total and per-class
     counts), ``seeds`` times each; returns a table of test accuracies. ``adjust`` overrides the
-    share of real images of some classes (the paper's class 4 at 40%)."""
+    share of real images of some classes (the paper's class 4 at 40%); ``epoch_share``: see
+    :func:`labkit.runs.fit`."""
     import pandas as pd
 
     rows, models = [], {}
@@ -170,7 +175,7 @@ def mixing(real: ImageSet, synthetic: ImageSet, test: ImageSet, fractions: Seque
                 share[c] = max(share[c], v)
             mix = mix_real_synthetic(real, synthetic, share, seed=s)
             t = fit(lenet_spec(s, name="lenet-mix"), mix, epochs, metrics=held_out_accuracy(test), device=device,
-                    run_root=run_root)
+                    run_root=run_root, epoch_share=epoch_share)
             rows.append({"real_fraction": f, "seed": s, "adjusted": bool(adjust), "test_acc": t.history[-1]["test_acc"]})
             models[(f, s)] = t.model
     return pd.DataFrame(rows), models

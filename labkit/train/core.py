@@ -89,29 +89,39 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
 
 
 class BatchSource:
-    """Batches from tensors already in memory (moved to the device once)."""
+    """Batches from tensors already in memory (moved to the device once).
 
-    def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True, drop_last: bool = True):
+    ``epoch_size``: an epoch draws this many items, a new random choice each epoch (None: every
+    item). A quick run on a large dataset thus costs per epoch what it costs on a small one, and
+    still sees all of the data over its epochs rather than a fixed subset."""
+
+    def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True, drop_last: bool = True,
+                 epoch_size: int | None = None):
         if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
             raise ValueError("BatchSource needs one or more tensors of equal length")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1; got {batch_size}")
         if drop_last and len(tensors[0]) < batch_size:
             raise ValueError(f"batch_size {batch_size} is larger than the dataset ({len(tensors[0])} items)")
+        if epoch_size is not None and not (batch_size <= epoch_size):
+            raise ValueError(f"epoch_size must be at least the batch size ({batch_size}); got {epoch_size}")
+        if epoch_size is not None and not shuffle:
+            raise ValueError("epoch_size needs shuffle=True (each epoch draws a new random part of the data)")
         self.tensors, self.batch_size, self.shuffle, self.drop_last = tensors, batch_size, shuffle, drop_last
+        self.epoch_size = None if epoch_size is None or epoch_size >= len(tensors[0]) else epoch_size
 
     def to(self, device: torch.device) -> "BatchSource":
         self.tensors = tuple(t.to(device) for t in self.tensors)
         return self
 
     def __len__(self) -> int:
-        n = len(self.tensors[0])
+        n = self.epoch_size or len(self.tensors[0])
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, ...]]:
         n = len(self.tensors[0])
         order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
-        order = order.to(self.tensors[0].device)
+        order = order[: self.epoch_size or n].to(self.tensors[0].device)
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
             yield tuple(t[idx] for t in self.tensors)
