@@ -2,9 +2,19 @@
 """Build and test the course. Needs only Python 3.10+ with pip; everything else is set up here.
 
     python course.py build         # set up .venv, run every notebook on its defaults, build the book
+    python course.py build --data DIR   # the same on the real datasets in DIR (laid out as
+                                   # ../shared/data: MNIST/raw, fer2013/ or fer2013.csv, fruits-360/,
+                                   # optionally celeba/); a chapter whose data is absent runs on its
+                                   # embedded default, and its page says so
     python course.py test          # unit tests, nbval over every notebook, the offline book build,
                                    # then every page of the book in headless Chromium
     python course.py test --fast   # unit tests only, without the slow ones (while you work)
+    python course.py test --real [DIR]  # the tests that use the real datasets, then every chapter
+                                   # on them (DIR, default ../shared/data), the book built from those
+                                   # runs, and every page in headless Chromium
+    python course.py data DIR      # get the datasets into DIR (online): MNIST and Fruits-360 are
+                                   # downloaded and checked, FER2013 (a Kaggle account) is checked,
+                                   # or what to download and where is said; --celeba adds CelebA
     python course.py setup         # only create or update .venv
     python course.py references    # after a build: store the outputs of "# NBVAL_CHECK_OUTPUT" cells
                                    # as nbval's references, and strip every other output
@@ -125,8 +135,8 @@ def notebook_env(nb: Path) -> dict[str, str]:
 
 
 def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
-    """Run ``(name, command, environment)`` jobs, ``lanes()`` at a time (longest expected first, each
-    to the lane with the least work), and stop with the names of those that failed, once all are done.
+    """Run ``(name, command, environment)`` jobs, ``lanes()`` at a time (longest expected first; a
+    lane that finishes takes the next job), and stop with the names of those that failed, once all are done.
     Side by side, each job and its kernels get one thread (torch, OpenMP, MKL; LABKIT_CPUS sizes a
     sweep's local Ray cluster)."""
     import threading
@@ -134,15 +144,17 @@ def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
     n = min(lanes(), len(jobs))
     one_thread = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LABKIT_CPUS": "1"} if n > 1 else {}
     expected = lambda job: EXPECTED.get(job[0].split("_")[0], 120)  # noqa: E731
-    load, queues = [0.0] * n, [[] for _ in range(n)]
-    for job in sorted(jobs, key=expected, reverse=True):
-        i = load.index(min(load))
-        queues[i].append(job)
-        load[i] += expected(job)
+    queue = sorted(jobs, key=expected, reverse=True)
+    take = threading.Lock()
     failed: list[str] = []
 
-    def lane(queue):
-        for name, cmd, job_env in queue:
+    def next_job():
+        with take:
+            return queue.pop(0) if queue else None
+
+    def lane():
+        while (job := next_job()) is not None:
+            name, cmd, job_env = job
             job_env = {**job_env, **one_thread}
             start = time.perf_counter()
             say(f"{name}: started ({' '.join(str(c) for c in cmd[1:4])} ...)")
@@ -154,7 +166,7 @@ def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
 
     if n > 1:
         say(f"{len(jobs)} jobs, {n} at once, one thread each (COURSE_LANES=1: one after another)")
-    threads = [threading.Thread(target=lane, args=(q,)) for q in queues]
+    threads = [threading.Thread(target=lane) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
@@ -163,14 +175,46 @@ def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
         sys.exit(f"failed: {', '.join(failed)}")
 
 
-def execute_all() -> None:
-    """Run every chapter notebook on its defaults with papermill into _build/executed."""
+# What each notebook reads from a data folder laid out as ../shared/data: its parameter, and the
+# paths to try, first found wins (a path ending in "/" must be a folder).
+DATASETS = {
+    "000": {"data_dir": ("fer2013/fer2013.csv", "fer2013.csv", "fer2013/")},
+    "001": {"data_dir": ("fer2013/fer2013.csv", "fer2013.csv", "fer2013/")},
+    "002": {"data_dir": ("fruits-360/",)},
+    "003": {"data_dir": ("fer2013/fer2013.csv", "fer2013.csv", "fer2013/"), "celeba_dir": ("celeba/",)},
+    "004": {"data_dir": ("MNIST/raw/",)},
+    "mnist": {"data_dir": ("MNIST/raw/",)},
+}
+
+
+def data_parameters(nb: Path, data: Path) -> dict[str, str]:
+    """The papermill parameters that point ``nb`` at the datasets found in ``data`` (MNIST's
+    parameter is the folder holding ``MNIST/raw``). Empty: none of its data is there."""
+    found = {}
+    for name, candidates in DATASETS.get(nb.stem.split("_")[0], {}).items():
+        for rel in candidates:
+            path = data / rel.rstrip("/")
+            if path.is_dir() if rel.endswith("/") else path.is_file():
+                found[name] = str(data if rel == "MNIST/raw/" else path)
+                break
+    return found
+
+
+def execute_all(data: Path | None = None) -> None:
+    """Run every chapter notebook with papermill into _build/executed: on its defaults, or with
+    ``data`` on the real datasets found there (each chapter says on its page which data it used)."""
     jobs = []
     for nb in chapters():
         out = EXECUTED / nb.relative_to(ROOT)
         out.parent.mkdir(parents=True, exist_ok=True)
-        jobs.append((nb.stem, [PY, "-m", "papermill", nb, out, "--cwd", nb.parent, "--no-progress-bar"],
-                     notebook_env(nb)))
+        params = data_parameters(nb, data) if data is not None else {}
+        if data is not None:
+            say(f"{nb.stem}: " + (", ".join(f"{k}={v}" for k, v in params.items()) if params
+                                  else f"none of its data is in {data}: its embedded default"))
+        cmd = [PY, "-m", "papermill", nb, out, "--cwd", nb.parent, "--no-progress-bar"]
+        for k, v in params.items():
+            cmd += ["-p", k, v]
+        jobs.append((nb.stem, cmd, notebook_env(nb)))
     run_jobs(jobs)
 
 
@@ -253,6 +297,31 @@ def fold_logs(nb_path: Path, min_log_lines: int = LOG_LINES, max_text_lines: int
     return folded
 
 
+def data_banner(nb_path: Path) -> bool:
+    """Put, under the page's title, the sentence the chapter glued as ``data_used``
+    (:func:`labkit.report.closing`): which data this page's numbers came from, and on an embedded
+    default that it is not the paper's dataset. False: the notebook glued none."""
+    import json
+
+    nb = json.loads(nb_path.read_text())
+    text = None
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            if o.get("metadata", {}).get("scrapbook", {}).get("name") == "data_used":
+                data = o.get("data", {})
+                text = next((v for k, v in data.items() if k.endswith("text/markdown")), None)
+    if text is None:
+        return False
+    text = "".join(text) if isinstance(text, list) else text
+    banner = f"```{{note}}\n**Data on this page:** {text.strip()}\n```\n"
+    first = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    source = "".join(first["source"]) if isinstance(first["source"], list) else first["source"]
+    title, _, rest = source.partition("\n")  # the page's "# title" line, then the rest of the cell
+    first["source"] = f"{title}\n\n{banner}\n{rest.lstrip(chr(10))}"
+    nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return True
+
+
 def build_book() -> None:
     """Build the HTML book from the executed notebooks (no execution here), failing on warnings."""
     if STAGE.exists():
@@ -269,12 +338,17 @@ def build_book() -> None:
         (STAGE / nb.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, STAGE / nb.relative_to(ROOT))
         fold_logs(STAGE / nb.relative_to(ROOT))
+        if not data_banner(STAGE / nb.relative_to(ROOT)) and nb.stem[:3].isdigit():
+            sys.exit(f"{src}: no 'data_used' glued (its closing cell calls labkit.report.closing): "
+                     f"the page could not say which data it used")
     # executed copies carry their outputs: the book must not run them again
     cfg = (STAGE / "_config.yml").read_text()
     cfg = cfg.replace('execute_notebooks: "cache"', 'execute_notebooks: "off"')
     (STAGE / "_config.yml").write_text(cfg)
     out = ROOT / "_build"
-    run(BIN / "jupyter-book", "build", STAGE, "--path-output", out, "-W", "-n", "--keep-going")
+    # --all: the results page glues values from the chapters, a dependency Sphinx does not track,
+    # so every page is built afresh
+    run(BIN / "jupyter-book", "build", STAGE, "--path-output", out, "-W", "-n", "--keep-going", "--all")
     say(f"book: {HTML / 'index.html'}")
 
 
@@ -303,14 +377,26 @@ def check_book_in_browser() -> None:
         env={**env(), "BOOK_HTML": str(HTML)})
 
 
-def build() -> None:
+def build(data: Path | None = None) -> None:
+    if data is not None and not data.is_dir():
+        sys.exit(f"--data {data}: no such folder (expected one laid out as ../shared/data: MNIST/raw, "
+                 f"fer2013/ or fer2013.csv, fruits-360/, optionally celeba/)")
     setup()
-    execute_all()
+    execute_all(data)
     build_book()
 
 
-def test(fast: bool) -> None:
+def test(fast: bool, real: Path | None = None) -> None:
     setup()
+    if real is not None:
+        if not real.is_dir():
+            sys.exit(f"--real {real}: no such folder (expected one laid out as ../shared/data)")
+        run(PY, "-m", "pytest", "tests", "-q", "-m", "realdata", "-p", "no:cacheprovider",
+            env={**env(), "LABKIT_SHARED_DATA": str(real)})
+        execute_all(real)
+        build_book()
+        check_book_in_browser()
+        return
     if fast:
         run(PY, "-m", "pytest", "tests", "-q", "-m", "not slow and not realdata and not browser")
         return
@@ -324,6 +410,20 @@ def test(fast: bool) -> None:
     run_jobs(jobs)
     build_book()
     check_book_in_browser()
+
+
+def get_data(folder: Path, celeba: bool) -> None:
+    """Put the course's datasets into ``folder`` (labkit.data.fetch: checked copies are kept,
+    missing ones downloaded where their source allows); says what could not be had and why,
+    and goes on with the next."""
+    setup()
+    missing = []
+    for name in ("mnist", "fruits-360", "fer2013") + (("celeba",) if celeba else ()):
+        done = subprocess.run([str(PY), "-m", "labkit.data.fetch", name, str(folder)], cwd=ROOT, env=env())
+        if done.returncode != 0:
+            missing.append(name)
+    say(f"datasets in {folder}" + (f"; not there: {', '.join(missing)} (see above)" if missing else ": all there")
+        + f". Build on them: python course.py build --data {folder}")
 
 
 def references() -> None:
@@ -358,18 +458,34 @@ def references() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("build", "test", "setup", "references"):
+    if not argv or argv[0] not in ("build", "test", "setup", "references", "data"):
         print(__doc__)
         return 2
     start = time.perf_counter()
     if argv[0] == "setup":
         setup()
+    elif argv[0] == "data":
+        folders = [a for a in argv[1:] if not a.startswith("--")]
+        if len(folders) != 1:
+            sys.exit("python course.py data DIR [--celeba]: one folder to put the datasets in")
+        get_data(Path(folders[0]).expanduser().resolve(), celeba="--celeba" in argv[1:])
     elif argv[0] == "references":
         references()
     elif argv[0] == "build":
-        build()
+        data = None
+        if "--data" in argv[1:]:
+            i = argv.index("--data")
+            if i + 1 >= len(argv):
+                sys.exit("--data needs a folder: python course.py build --data DIR")
+            data = Path(argv[i + 1]).expanduser().resolve()
+        build(data)
     else:
-        test(fast="--fast" in argv[1:])
+        real = None
+        if "--real" in argv[1:]:
+            i = argv.index("--real")
+            given = argv[i + 1] if i + 1 < len(argv) and not argv[i + 1].startswith("--") else None
+            real = Path(given).expanduser().resolve() if given else ROOT.parent / "shared" / "data"
+        test(fast="--fast" in argv[1:], real=real)
     say(f"{argv[0]} finished in {(time.perf_counter() - start) / 60:.1f} min")
     return 0
 

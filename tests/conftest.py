@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 os.environ.setdefault("LABKIT_PROGRESS", "off")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("LABKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 @pytest.fixture(autouse=True)

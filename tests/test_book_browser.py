@@ -266,3 +266,24 @@ def test_training_logs_fold_and_tables_and_figures_stay(tmp_path):
     assert first[4] == stream("stderr", "a warning\n")
     assert second == cells[1]
     assert third[0]["data"]["text/html"].startswith('<details class="course-log"><summary>output, 50 lines')
+
+
+@pytest.mark.browser
+def test_every_chapter_says_its_data_and_the_results_page_gathers_every_closing_table():
+    """Each chapter page carries, under its title, the note naming the data its numbers came from
+    (course.py puts it there from the chapter's glued ``data_used``), and the results page shows
+    each of the five chapters' "paper reported | this run" tables and the run behind it."""
+    import re
+
+    if not (BOOK / "index.html").exists():
+        _cannot_run(f"no built book at {BOOK}: build it first")
+    chapters = sorted((BOOK / "notebooks").glob("00[0-4]_*.html"))
+    assert len(chapters) == 5
+    for page in chapters:
+        html = page.read_text()
+        assert "Data on this page:" in html, f"{page.name}: no data note"
+        assert html.index("Data on this page:") < html.index('class="cell '), f"{page.name}: the note is not at the top"
+    results = (BOOK / "book" / "results.html").read_text()
+    assert len(re.findall(r"<th[^>]*>paper reported</th>", results)) == 5
+    assert len(re.findall(r"<th[^>]*>wall time</th>", results)) == 5
+    assert len(re.findall(r"<th[^>]*>commit</th>", results)) == 5
