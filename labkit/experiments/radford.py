@@ -47,7 +47,7 @@ SPEC = Spec(
     Param("cgan_epochs", "epochs of the conditional DCGAN on all expressions", 8, 50, int, low=1, real=20),
     Param("clf_F", "capacity of the FER classifier whose features score the faces", 0.125, 1.0, float, low=0.01, high=4),
     Param("clf_epochs", "epochs of that classifier (quick on FER2013: more epochs of a share of the faces)", 5, 30, int,
-          low=1, real=10),
+          low=1, real=20),
     Param("n_eval", "generated faces per expression behind each score (fewer when the class has fewer real faces)",
           200, 1000, int, low=20),
     data=FER_DATA,
