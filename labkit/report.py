@@ -259,18 +259,6 @@ def _commit() -> str:
         return "unknown (git not found)"
 
 
-def _wall_seconds() -> float:
-    """Seconds since this kernel (or process) started: under papermill or nbval, the notebook's run."""
-    import time
-
-    try:
-        import psutil
-
-        return time.time() - psutil.Process().create_time()
-    except Exception:  # noqa: BLE001 - psutil missing or the process table unreadable: say unknown
-        return float("nan")
-
-
 def minutes(seconds: float) -> str:
     """``seconds`` as "3 min 05 s" (or "unknown")."""
     if seconds != seconds:
@@ -279,20 +267,25 @@ def minutes(seconds: float) -> str:
     return f"{m} min {s:02d} s" if m else f"{s} s"
 
 
+def _sources(sets) -> str:
+    """The data sets' own descriptions (name, split, count), one after another."""
+    return "; ".join(s.source for s in sets if s.source)
+
+
 def data_used(P, *sets) -> str:
     """One sentence on the data behind a chapter's numbers: each set's own description (name,
     split, count), and, on embedded data, that it is not the paper's dataset."""
-    line = "; ".join(s.source for s in sets if getattr(s, "source", ""))
+    line = _sources(sets)
     if P.get("data_dir") is None:
         return (f"{line}. This is the chapter's embedded default, not the paper's full dataset: run it with "
                 f"`data_dir` (or build the book with `python course.py build --data DIR`) for the real one.")
     return line + "."
 
 
-def provenance(P, *sets, seconds: float | None = None, device: str | None = None):
+def provenance(P, *sets, seconds: float, device: str | None = None):
     """The run behind a chapter's numbers, as a two-column table: the data (name, split, count),
-    the profile and how epochs were sized, the device, the wall time (``seconds``, or the time
-    since the kernel started), torch and the commit."""
+    the profile and how epochs were sized, the device, the wall time (``seconds``), torch and the
+    commit."""
     import pandas as pd
     import torch
 
@@ -301,10 +294,10 @@ def provenance(P, *sets, seconds: float | None = None, device: str | None = None
     profile = P.profile
     if P.get("epoch_share"):
         profile += f"; each epoch draws {P.epoch_share:.1%} of a run's images (epoch_images={P.epoch_images:,})"
-    rows = [("data", "; ".join(s.source for s in sets)), ("profile", profile),
+    rows = [("data", _sources(sets)), ("profile", profile),
             ("seed", P.get("seed", 0)),
             ("device", device or describe(pick_device(P.get("device", "auto"))).removeprefix("device: ")),
-            ("wall time", minutes(_wall_seconds() if seconds is None else seconds)), ("torch", torch.__version__),
+            ("wall time", minutes(seconds)), ("torch", torch.__version__),
             ("commit", _commit())]
     return pd.DataFrame(rows, columns=["", "this run"]).set_index("")
 

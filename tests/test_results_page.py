@@ -34,13 +34,14 @@ def test_provenance_names_data_profile_device_time_torch_and_commit():
     P = fer.SPEC.resolve({"data_dir": "/data/fer2013"})
     P["epoch_share"] = 2400 / 28709
     table = report.provenance(P, faces("FER2013 Training from /data/fer2013 (28,709 faces)"),
-                              faces("FER2013 PrivateTest from /data/fer2013 (3,589 faces)"), device="cpu (2 threads)")
+                              faces("FER2013 PrivateTest from /data/fer2013 (3,589 faces)"), seconds=65.4,
+                              device="cpu (2 threads)")
     rows = table["this run"].to_dict()
     assert list(rows) == ["data", "profile", "seed", "device", "wall time", "torch", "commit"]
     assert rows["data"] == "FER2013 Training from /data/fer2013 (28,709 faces); FER2013 PrivateTest from /data/fer2013 (3,589 faces)"
     assert rows["profile"] == "quick; each epoch draws 8.4% of a run's images (epoch_images=2,400)"
     assert rows["device"] == "cpu (2 threads)" and rows["torch"] == torch.__version__
-    assert rows["wall time"].endswith(" s")
+    assert rows["wall time"].endswith(" s") and rows["wall time"] == "1 min 05 s"
     assert len(rows["commit"].split()[0]) >= 7 or rows["commit"].startswith("unknown")
 
 
