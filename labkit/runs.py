@@ -58,6 +58,9 @@ class GANSpec:
     augment_args: dict = field(default_factory=dict)
     n_fixed: int | None = None  # fixed-noise samples drawn after each epoch (default 64, or 10 per class)
     ema: float = 0.0  # samples from a moving average of G's weights with this decay (e.g. 0.999); 0: from G
+    # the learning rates decay linearly to 0 over the epochs after this share of them (None: constant);
+    # with a decay, the epochs asked for are part of what defines the run
+    decay_from: float | None = None
     seed: int = 0
 
 
@@ -154,12 +157,14 @@ def fit_gan(spec: GANSpec, data: ImageSet, epochs: int, *, metrics: Metrics | No
     k = len(data.classes) if spec.conditional else 0
     batch = min(spec.batch, len(data))
     size = epoch_size(len(data), batch, epoch_share)
-    key = _sized(run_key(spec, data.fingerprint(), metrics=metrics), size)
+    key = _sized(run_key(spec, data.fingerprint(), metrics=metrics, **({} if spec.decay_from is None else
+                                                                    {"epochs": epochs})), size)
     seed_everything(spec.seed)  # initial weights follow the seed
     G = define_G(spec.arch, data.shape, k, nz=spec.nz, **spec.g_args)
     D = define_D(spec.arch, data.shape, k, **spec.d_args)
     t = GANTrainer(G, D, loss=make_loss(spec.loss, **spec.loss_args), nz=spec.nz, num_classes=k, lr_g=spec.lr_g,
                    lr_d=spec.lr_d, betas=tuple(spec.betas), d_steps=spec.d_steps, n_fixed=spec.n_fixed, ema=spec.ema, seed=spec.seed,
+                   epochs=epochs, decay_from=spec.decay_from,
                    device=device, name=spec.name, config=key, snapshot_every=_snapshot_every(epochs),
                    checkpoint_dir=run_dir(run_root, spec.name, key))
     _augment(spec, t)
@@ -229,3 +234,4 @@ def fit_cyclegan(spec: CycleGANSpec, data: tuple, epochs: int, *, fixed: torch.T
     _augment(spec, t)
     t.fit(BatchSource(A, batch_size=batch, epoch_size=size), epochs, fresh=fresh)
     return t
+

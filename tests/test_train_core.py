@@ -224,8 +224,8 @@ def test_ema_generator_is_the_moving_average_and_draws_the_samples(tmp_path):
     for k, v in t.G_ema.state_dict().items():
         if k.endswith(("running_mean", "running_var", "num_batches_tracked")):
             assert torch.equal(v, now[k])  # batch-norm statistics are copied
-        else:
-            assert torch.allclose(v, 0.75 * start[k] + 0.25 * now[k], atol=1e-6), k
+        else:  # the first update's decay is the warm-up's 1/10, below the asked 0.75
+            assert torch.allclose(v, 0.1 * start[k] + 0.9 * now[k], atol=1e-6), k
     assert not any(p.requires_grad for p in t.G_ema.parameters())
     # samples come from the average, not from G
     z = torch.randn(4, 100)
@@ -237,5 +237,36 @@ def test_ema_generator_is_the_moving_average_and_draws_the_samples(tmp_path):
     u = GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), loss=BCELoss(), ema=0.75, device="cpu", amp=False)
     u.load_checkpoint(tmp_path / "c.pt")
     assert all(torch.equal(a, b) for a, b in zip(u.G_ema.state_dict().values(), t.G_ema.state_dict().values()))
+    assert u.ema_updates == 1  # the warm-up continues where it was
     with pytest.raises(ValueError, match="ema is the decay"):
         GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), ema=1.0)
+
+
+def test_ema_decay_warms_up_to_the_asked_decay():
+    t = GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), ema=0.999, device="cpu", amp=False)
+    seen = []
+    for n in (0, 1, 8, 90, 8990, 8991, 20000):
+        t.ema_updates = n
+        seen.append(round(t.ema_decay(), 6))
+    # (1 + n) / (10 + n) until it reaches 0.999, then 0.999
+    assert seen == [0.1, round(2 / 11, 6), 0.5, round(91 / 100, 6), round(8991 / 9000, 6), 0.999, 0.999]
+
+
+def test_gan_learning_rate_decays_linearly_over_the_runs_epochs(tmp_path):
+    from labkit.data.core import ImageSet
+    from labkit.runs import GANSpec, fit
+
+    data = ImageSet(torch.rand(16, 1, 28, 28) * 2 - 1, torch.zeros(16, dtype=torch.long), ["0"], "tiny")
+    spec = GANSpec("decay", "mnist", g_args={"F": 0.1}, d_args={"F": 0.1}, lr_g=0.01, lr_d=0.02, batch=8,
+                   decay_from=0.5)
+    t = fit(spec, data, 4, device="cpu", run_root=tmp_path)
+    # factors per epoch 1, 1, 1, 1/2; after the 4th epoch the scheduler stands at 0
+    assert [g["lr"] for g in t.optimizers["G"].param_groups] == [0.0]
+    u = GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), lr_g=0.01, lr_d=0.02, epochs=4, decay_from=0.5,
+                   device="cpu", amp=False)
+    for k in ("G", "D"):
+        assert [u.schedulers[k].lr_lambdas[0](e) for e in range(5)] == [1.0, 1.0, 1.0, 0.5, 0.0]
+    # the epochs are part of the run: asking for 5 is another run, in another folder
+    assert fit(spec, data, 5, device="cpu", run_root=tmp_path).checkpoint_dir != t.checkpoint_dir
+    with pytest.raises(ValueError, match="decay_from"):
+        GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), decay_from=0.5)

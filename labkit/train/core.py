@@ -127,6 +127,15 @@ class BatchSource:
             yield tuple(t[idx] for t in self.tensors)
 
 
+def linear_decay(epoch: int, total: int, decay_from: float) -> float:
+    """A learning-rate factor for epoch ``epoch`` (0-based) of ``total``: 1 until ``decay_from``
+    of the epochs, then linearly down to 0 after the last (CycleGAN's schedule)."""
+    start = int(decay_from * total)
+    if epoch < start:
+        return 1.0
+    return max(0.0, 1.0 - (epoch - start) / max(1, total - start))
+
+
 def _progress_mode() -> str:
     mode = os.environ.get("LABKIT_PROGRESS", "bar")
     if mode not in ("bar", "text", "off"):

@@ -15,7 +15,7 @@ from torch import nn
 from torchvision.utils import make_grid
 
 from labkit.losses import BCELoss
-from labkit.train.core import Trainer
+from labkit.train.core import Trainer, linear_decay
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -39,10 +39,15 @@ class GANTrainer(Trainer):
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
         n_fixed: int | None = None,
         ema: float = 0.0,
+        epochs: int | None = None,
+        decay_from: float | None = None,
         **core,
     ):
         if not 0.0 <= ema < 1.0:
             raise ValueError(f"ema is the decay of the generator's moving average, in [0, 1) (0: none); got {ema}")
+        if decay_from is not None and not (0 <= decay_from <= 1 and epochs is not None and epochs >= 1):
+            raise ValueError(f"a learning-rate decay needs decay_from in [0, 1] and the run's epochs (>= 1); "
+                             f"got decay_from={decay_from}, epochs={epochs}")
         models = {"G": G, "D": D}
         if ema:  # a moving average of G's weights draws the samples; it is saved and resumed with the run
             models["G_ema"] = copy.deepcopy(G).requires_grad_(False)
@@ -50,7 +55,11 @@ class GANTrainer(Trainer):
         opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
         super().__init__(models, {"G": opt_g, "D": opt_d}, **core)
         self.G, self.D = self.models["G"], self.models["D"]
+        if decay_from is not None:  # both learning rates: constant, then linearly to 0 by the last epoch
+            self.schedulers = {k: torch.optim.lr_scheduler.LambdaLR(o, lambda e: linear_decay(e, epochs, decay_from))
+                               for k, o in self.optimizers.items()}
         self.ema, self.G_ema = ema, self.models.get("G_ema")
+        self.ema_updates = 0  # generator steps averaged so far (the warm-up reads it; saved with the run)
         self.loss = loss or BCELoss()
         self.nz, self.num_classes, self.d_steps = nz, num_classes, d_steps
         self.augment = augment or (lambda x: x)
@@ -115,15 +124,29 @@ class GANTrainer(Trainer):
             self.update_ema()
         return {"loss_g": loss_g.detach()}
 
-    # The averaged generator: G_ema <- ema * G_ema + (1 - ema) * G after every generator step
+    # The averaged generator: G_ema <- d * G_ema + (1 - d) * G after every generator step
     # (Yazici et al. 2019; Karras et al.'s StyleGAN keeps one), batch-norm statistics copied. It
-    # draws every sample, grid and score; training never reads it.
+    # draws every sample, grid and score; training never reads it. The decay warms up as
+    # TensorFlow's ExponentialMovingAverage does, d = min(ema, (1 + n) / (10 + n)) after n updates:
+    # the average never reaches back to the random initial weights, and until n is about
+    # 10 / (1 - ema) it spans roughly the last tenth of training.
+    def ema_decay(self) -> float:
+        return min(self.ema, (1 + self.ema_updates) / (10 + self.ema_updates))
+
     @torch.no_grad()
     def update_ema(self) -> None:
+        d = self.ema_decay()
         for avg, p in zip(self.G_ema.parameters(), self.G.parameters()):
-            avg.lerp_(p, 1.0 - self.ema)
+            avg.lerp_(p, 1.0 - d)
         for avg, b in zip(self.G_ema.buffers(), self.G.buffers()):
             avg.copy_(b)
+        self.ema_updates += 1
+
+    def extra_state(self) -> dict:
+        return {"ema_updates": self.ema_updates} if self.G_ema is not None else {}
+
+    def load_extra_state(self, state: dict) -> None:
+        self.ema_updates = int(state.get("ema_updates", 0))
 
     def train_step(self, batch):
         """``d_steps`` discriminator steps on this batch, then one generator step on the last
