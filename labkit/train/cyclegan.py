@@ -24,7 +24,7 @@ from torch import nn
 from torchvision.utils import make_grid
 
 from labkit.losses import LSGANLoss, weighted_cycle_loss
-from labkit.train.core import Trainer
+from labkit.train.core import Trainer, linear_decay
 from labkit.train.gan import to_uint8
 
 
@@ -93,11 +93,7 @@ class CycleGANTrainer(Trainer):
 
     def lr_factor(self, epoch: int | None = None) -> float:
         """1 until ``decay_from`` of the epochs, then linearly down to 0 after the last."""
-        epoch = self.epoch if epoch is None else epoch
-        start = int(self.decay_from * self.total_epochs)
-        if epoch < start:
-            return 1.0
-        return max(0.0, 1.0 - (epoch - start) / max(1, self.total_epochs - start))
+        return linear_decay(self.epoch if epoch is None else epoch, self.total_epochs, self.decay_from)
 
     def fit(self, data, epochs, **kwargs):
         """As :meth:`Trainer.fit`, over batches of domain A; extra critic steps draw from all of A."""
@@ -118,22 +114,29 @@ class CycleGANTrainer(Trainer):
         b = self._random(self.B, n)
         a, b = self.augment(a), self.augment(b)
         opt_g, opt_d = self.optimizers["G"], self.optimizers["D"]
+        # both translations once per step, kept attached: the discriminators see them detached
+        # (through the pools of past fakes), the generator step below reuses them
+        with self.autocast():
+            fake_b, fake_a = self.G(a), self.F(b)
         # discriminators / critics: the first step on this batch, further ones on fresh draws
         for k in range(self.d_steps):
-            ra, rb = (a, b) if k == 0 else (self.augment(self._random(self.A, n)), self.augment(self._random(self.B, n)))
-            with torch.no_grad(), self.autocast():
-                fake_b, fake_a = self.pool_B(self.G(ra).float()), self.pool_A(self.F(rb).float())
+            if k == 0:
+                ra, rb = a, b
+                pool_b, pool_a = self.pool_B(fake_b.detach().float()), self.pool_A(fake_a.detach().float())
+            else:
+                ra, rb = self.augment(self._random(self.A, n)), self.augment(self._random(self.B, n))
+                with torch.no_grad(), self.autocast():
+                    pool_b, pool_a = self.pool_B(self.G(ra).float()), self.pool_A(self.F(rb).float())
             with self.autocast():
-                out_a_real, out_a_fake = self.D_A(ra).float(), self.D_A(fake_a).float()
-                out_b_real, out_b_fake = self.D_B(rb).float(), self.D_B(fake_b).float()
+                out_a_real, out_a_fake = self.D_A(ra).float(), self.D_A(pool_a).float()
+                out_b_real, out_b_fake = self.D_B(rb).float(), self.D_B(pool_b).float()
                 loss_d = self.loss.d_loss(out_a_real, out_a_fake) + self.loss.d_loss(out_b_real, out_b_fake)
-            penalty = self.loss.penalty(self.D_A, ra, fake_a) + self.loss.penalty(self.D_B, rb, fake_b)
+            penalty = self.loss.penalty(self.D_A, ra, pool_a) + self.loss.penalty(self.D_B, rb, pool_b)
             opt_d.zero_grad(set_to_none=True)
             (loss_d + penalty).backward()
             opt_d.step()
-        # generators
+        # generators, on this step's translations, scored by the updated discriminators
         with self.autocast():
-            fake_b, fake_a = self.G(a), self.F(b)
             adv = self.loss.g_loss(self.D_B(fake_b).float()) + self.loss.g_loss(self.D_A(fake_a).float())
             gamma = self.gamma()
             cyc = (self._cycle(a, self.F(fake_b).float(), self.D_A, gamma)
