@@ -48,9 +48,16 @@ def say(line: str, quiet_for: float = 0.0) -> None:
         return
     _state["last"] = time.monotonic()
     try:
-        os.write(_fd(), f"[{_state['name']}] {line}\n".encode("utf-8", "replace"))
+        os.write(_state.get("fd") or _fd(), f"[{_state['name']}] {line}\n".encode("utf-8", "replace"))
     except OSError:
         pass
+
+
+def pin() -> None:
+    """Keep writing to the terminal found now, whatever ``sys.stdout`` becomes later (a worker
+    process of :mod:`labkit.parallel` replaces it to forward its lines to the caller)."""
+    if _state:
+        _state["fd"] = _fd()
 
 
 def _where() -> str:

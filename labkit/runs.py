@@ -235,3 +235,38 @@ def fit_cyclegan(spec: CycleGANSpec, data: tuple, epochs: int, *, fixed: torch.T
     t.fit(BatchSource(A, batch_size=batch, epoch_size=size), epochs, fresh=fresh)
     return t
 
+
+def _train_only(spec, data, epochs: int, kw: dict) -> None:
+    fit(spec, data, epochs, **kw)  # the run's checkpoint is the result
+
+
+def fit_many(jobs: dict, *, workers: int | None = None, device="auto", run_root=None, epoch_share: float | None = None,
+             fresh: bool = False) -> dict:
+    """Train independent runs at once and return their trainers, as :func:`fit` would, in the
+    order given. ``jobs``: name → ``(spec, data, epochs)`` or ``(spec, data, epochs, kwargs)``,
+    kwargs being what that kind of :func:`fit` takes besides the arguments here (``metrics``,
+    ``val``, ``fixed``).
+
+    On a CPU with more than one core each run trains in a worker process of its own
+    (:func:`labkit.parallel.run_many`: at most ``workers`` at once, one thread each on two cores),
+    and is then loaded here from its finished checkpoint; elsewhere, or with ``workers=1``, they
+    train here one after another. Either way every run has its usual folder, so a run that
+    finished is not trained again, and one that was stopped continues."""
+    from labkit.parallel import run_many
+    from labkit.runtime import pick_device
+
+    common = dict(run_root=run_root, epoch_share=epoch_share)
+    items = {}
+    for name, job in jobs.items():
+        if not isinstance(job, tuple) or len(job) not in (3, 4):
+            raise TypeError(f"fit_many: job {name!r} must be (spec, data, epochs) or (spec, data, epochs, kwargs); "
+                            f"got {type(job).__name__}")
+        items[name] = (*job[:3], {**(job[3] if len(job) == 4 else {}), **common})
+    dev = device if isinstance(device, torch.device) else pick_device(device)
+    parallel = dev.type == "cpu"  # on one GPU its runs go one after another
+    trained = run_many(_train_only, {k: (*job[:3], {**job[3], "device": "cpu", "fresh": fresh})
+                                     for k, job in items.items()}, n_workers=workers, parallel=parallel,
+                       what="training runs") if parallel and len(items) > 1 else None
+    # load each finished run (or, where none ran in a worker, train it here)
+    fresh_here = fresh and trained is None
+    return {k: fit(spec, data, epochs, device=device, fresh=fresh_here, **kw) for k, (spec, data, epochs, kw) in items.items()}

@@ -1,0 +1,158 @@
+"""Independent runs at once on this machine's CPU cores, in forked worker processes that share them.
+
+The chapters' networks are small. On two cores, two runs of one thread each finish sooner than the
+same runs one after another with two threads (``benchmarks/bench_parallel.py`` measures it:
+1.13x to 1.47x for the chapters' network families on a 2-core AMD EPYC, including starting the
+workers and loading their runs). :func:`run_many` calls a function
+for every item in a forked worker process, at most ``workers`` at once, and returns the results
+(small, picklable values). :func:`labkit.runs.fit_many` trains runs this way and loads them.
+
+- Each worker prints into the caller's output: its lines are forwarded, whole, as they come.
+- A failed item raises here, with the item's name and its traceback; items that finished keep
+  what they wrote (a run's checkpoint), so calling again continues.
+- Workers are forked: they start at once and share the caller's data without copying it. Where
+  forking is not safe or does not help (not Linux, a GPU, one core, ``workers=1``), the items run
+  here one after another, with the same results.
+
+``LABKIT_WORKERS`` sets the number of workers; by default it is the cores this process may use
+(``LABKIT_CPUS`` where ``course.py`` runs two chapters side by side with one core each).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sys
+import time
+import traceback
+import warnings
+from typing import Any, Callable, Hashable
+
+from labkit import console
+
+
+def cores() -> int:
+    """The CPU cores this process may use: ``LABKIT_CPUS`` if set, else its affinity mask."""
+    if os.environ.get("LABKIT_CPUS", "").strip():
+        return _positive("LABKIT_CPUS", os.environ["LABKIT_CPUS"])
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def workers() -> int:
+    """How many items :func:`run_many` runs at once by default: ``LABKIT_WORKERS``, else :func:`cores`."""
+    if os.environ.get("LABKIT_WORKERS", "").strip():
+        return _positive("LABKIT_WORKERS", os.environ["LABKIT_WORKERS"])
+    return cores()
+
+
+def _positive(name: str, value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1; got {value!r}")
+    return n
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here (Linux; elsewhere fork is missing or unsafe)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+class _Lines:
+    """A text stream for a worker's stdout and stderr: every whole line goes to the caller."""
+
+    def __init__(self, out: Any, name: str):
+        self.out, self.name, self.buffer = out, name, ""
+
+    def write(self, text: str) -> int:
+        self.buffer += text
+        *lines, self.buffer = self.buffer.split("\n")
+        for line in lines:
+            self.out.put((self.name, "line", line))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _worker(fn: Callable, name: Hashable, args: tuple, threads: int, out: Any) -> None:
+    import torch
+
+    if os.environ.get("LABKIT_PROGRESS", "bar") == "bar":
+        os.environ["LABKIT_PROGRESS"] = "text"  # epoch lines, not bars: the caller prints them into its output
+    torch.set_num_threads(threads)  # before any parallel work: the forked OpenMP pool is not used
+    console.pin()  # the terminal's progress lines keep going to the terminal
+    sys.stdout = sys.stderr = _Lines(out, name)
+    try:
+        result = fn(*args)
+    except BaseException:  # noqa: BLE001 - reported to the caller, which raises it
+        out.put((name, "error", traceback.format_exc()))
+        sys.exit(1)
+    out.put((name, "done", result))
+
+
+def run_many(fn: Callable[..., Any], items: dict[Hashable, tuple], *, n_workers: int | None = None,
+             parallel: bool = True, what: str = "runs") -> dict[Hashable, Any]:
+    """``{name: fn(*args)}`` for every ``name: args`` of ``items``, in that order; at most
+    ``n_workers`` (default :func:`workers`) at once in forked processes of ``cores() //
+    n_workers`` threads each, or here one after another when ``parallel`` is False, forking is
+    unavailable, or only one worker would run."""
+    n = min(len(items), n_workers or workers())
+    if not parallel or n <= 1 or not can_fork():
+        return {name: fn(*args) for name, args in items.items()}
+    threads = max(1, cores() // n)
+    print(f"[labkit] {len(items)} {what}, {n} at a time in worker processes of {threads} thread"
+          f"{'s' if threads > 1 else ''} each", flush=True)
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    pending, running, results, errors = list(items), {}, {}, {}
+    try:
+        while pending or running:
+            while pending and len(running) < n and not errors:
+                name = pending.pop(0)
+                p = ctx.Process(target=_worker, args=(fn, name, items[name], threads, out), daemon=True)
+                with warnings.catch_warnings():  # Python 3.12 warns on fork with threads; workers use none
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    p.start()
+                running[name] = p
+            if not running:
+                break
+            try:
+                message = out.get(timeout=0.5)
+            except queue.Empty:
+                message = None
+            if message is not None:
+                name, kind, value = message
+                if kind == "line":
+                    print(value, flush=True)
+                elif kind == "done":
+                    results[name] = value
+                elif kind == "error":
+                    errors[name] = value
+            for name, p in list(running.items()):
+                if name in results or name in errors:
+                    p.join()
+                    del running[name]
+                elif not p.is_alive():
+                    time.sleep(0.2)  # its last message may still be on the way
+                    if out.empty():
+                        p.join()
+                        del running[name]
+                        errors[name] = (f"the worker process stopped with exit code {p.exitcode} before it finished "
+                                        f"(killed, or out of memory?)")
+    finally:
+        for p in running.values():
+            p.terminate()
+            p.join()
+    if errors:
+        said = "\n\n".join(f"{name}:\n{text.rstrip()}" for name, text in errors.items())
+        raise RuntimeError(f"{len(errors)} of {len(items)} {what} failed in worker processes ({', '.join(map(str, errors))}); "
+                           f"what finished is kept, so running this again continues.\n\n{said}")
+    return {name: results[name] for name in items}

@@ -1,0 +1,96 @@
+"""labkit.parallel and labkit.runs.fit_many: runs at once in forked workers, the same runs as one
+after another, errors named, lines forwarded."""
+import os
+
+import pytest
+import torch
+
+from labkit import parallel
+from labkit.data.core import ImageSet
+from labkit.runs import GANSpec, fit, fit_many
+
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="forked workers need Linux")
+
+
+def _square(x):
+    print(f"squaring {x}")
+    return {"x": x, "square": x * x}
+
+
+def _fail(x):
+    if x == 2:
+        raise ValueError("two is not allowed")
+    return x
+
+
+def _die(x):
+    if x == 1:
+        os._exit(3)
+    return x
+
+
+def test_run_many_returns_every_result_in_order_and_forwards_lines(capsys):
+    out = parallel.run_many(_square, {"c": (3,), "a": (1,), "b": (2,)}, n_workers=2)
+    assert list(out) == ["c", "a", "b"]
+    assert out["c"] == {"x": 3, "square": 9} and out["b"]["square"] == 4
+    printed = capsys.readouterr().out
+    assert "3 runs, 2 at a time in worker processes" in printed
+    assert {"squaring 1", "squaring 2", "squaring 3"} <= set(printed.splitlines())
+
+
+def test_run_many_names_the_failed_item_and_its_error():
+    with pytest.raises(RuntimeError, match=r"1 of 3 runs failed in worker processes \(2\)") as err:
+        parallel.run_many(_fail, {1: (1,), 2: (2,), 3: (3,)}, n_workers=2)
+    assert "ValueError: two is not allowed" in str(err.value)
+    with pytest.raises(RuntimeError, match="stopped with exit code 3"):
+        parallel.run_many(_die, {0: (0,), 1: (1,)}, n_workers=2)
+
+
+def test_one_worker_or_parallel_off_runs_here(capsys):
+    assert parallel.run_many(_square, {"a": (2,)}, n_workers=4) == {"a": {"x": 2, "square": 4}}
+    assert parallel.run_many(_fail, {1: (1,), 3: (3,)}, parallel=False) == {1: 1, 3: 3}
+    assert "worker processes" not in capsys.readouterr().out
+
+
+def test_workers_and_cores_follow_the_environment(monkeypatch):
+    monkeypatch.setenv("LABKIT_CPUS", "3")
+    monkeypatch.delenv("LABKIT_WORKERS", raising=False)
+    assert parallel.cores() == 3 and parallel.workers() == 3
+    monkeypatch.setenv("LABKIT_WORKERS", "2")
+    assert parallel.workers() == 2
+    monkeypatch.setenv("LABKIT_WORKERS", "none")
+    with pytest.raises(ValueError, match="LABKIT_WORKERS must be a whole number of at least 1; got 'none'"):
+        parallel.workers()
+
+
+def _digits(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return ImageSet(torch.rand(n, 1, 28, 28, generator=g) * 2 - 1, torch.randint(0, 2, (n,), generator=g), ["0", "1"], "tiny")
+
+
+def test_fit_many_trains_the_same_runs_as_fit_and_loads_them(tmp_path, capsys):
+    data = _digits()
+    specs = {s: GANSpec(f"gan-{s}", "mnist", g_args={"F": 0.1}, d_args={"F": 0.1}, lr_g=1e-3, lr_d=1e-3, batch=16, seed=s)
+             for s in (0, 1, 2)}
+    many = fit_many({s: (spec, data, 2) for s, spec in specs.items()}, workers=2, device="cpu", run_root=tmp_path / "many")
+    assert "3 training runs, 2 at a time" in capsys.readouterr().out
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in the workers, so the arithmetic is the same
+    try:
+        one = {s: fit(spec, data, 2, device="cpu", run_root=tmp_path / "one") for s, spec in specs.items()}
+    finally:
+        torch.set_num_threads(threads)
+    for s in specs:
+        assert many[s].epoch == 2 and len(many[s].history) == 2
+        assert many[s].checkpoint_dir.name == one[s].checkpoint_dir.name  # the same run, in its usual folder
+        for a, b in zip(many[s].G.state_dict().values(), one[s].G.state_dict().values()):
+            assert torch.equal(a, b)
+    assert not torch.equal(next(iter(many[0].G.parameters())), next(iter(many[1].G.parameters())))
+    # asked again, nothing trains: every run is found finished
+    again = fit_many({s: (spec, data, 2) for s, spec in specs.items()}, workers=2, device="cpu", run_root=tmp_path / "many")
+    assert [t.resumed_from for t in again.values()] == [2, 2, 2]
+
+
+def test_fit_many_rejects_a_malformed_job(tmp_path):
+    with pytest.raises(TypeError, match="job 'a' must be \\(spec, data, epochs\\)"):
+        fit_many({"a": ["spec", "data"]}, run_root=tmp_path)
