@@ -60,6 +60,8 @@ class GANTrainer(Trainer):
                                for k, o in self.optimizers.items()}
         self.ema, self.G_ema = ema, self.models.get("G_ema")
         self.ema_updates = 0  # generator steps averaged so far (the warm-up reads it; saved with the run)
+        if self.G_ema is not None:
+            self._ema_params = (list(self.G_ema.parameters()), list(self.G.parameters()))
         self.loss = loss or BCELoss()
         self.nz, self.num_classes, self.d_steps = nz, num_classes, d_steps
         self.augment = augment or (lambda x: x)
@@ -135,9 +137,7 @@ class GANTrainer(Trainer):
 
     @torch.no_grad()
     def update_ema(self) -> None:
-        d = self.ema_decay()
-        for avg, p in zip(self.G_ema.parameters(), self.G.parameters()):
-            avg.lerp_(p, 1.0 - d)
+        torch._foreach_lerp_(self._ema_params[0], self._ema_params[1], 1.0 - self.ema_decay())  # every weight at once
         for avg, b in zip(self.G_ema.buffers(), self.G.buffers()):
             avg.copy_(b)
         self.ema_updates += 1
