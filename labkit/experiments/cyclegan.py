@@ -63,7 +63,7 @@ SPEC = Spec(
           "neutral faces' (the classifier's own idea of a confident neutral)", 0.5, 0.5,
           float, low=0, high=1),
     Param("seeds", "seeds of the Part B classifier comparison", 2, 3, int, low=1),
-    Param("sweep", "how Part B's seeds run: off (here, one after another), serial or ray (labkit.runner; "
+    Param("sweep", "how Part B's seeds run: off (on this machine, at once on its CPU cores), serial or ray (labkit.runner; "
           "ray runs as many at once as there are cores or GPUs)", "off", "off", str, choices=SWEEPS),
     data=FER_DATA,
     epoch_images=3000,

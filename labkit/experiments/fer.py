@@ -19,7 +19,7 @@ from labkit.experiments.common import class_images, load_fer, one_class
 from labkit.metrics import ClassifierScore, classifier_score
 from labkit.params import Param, Spec
 from labkit.report import paper_table, percent  # noqa: F401  (the chapter uses them as ch.*)
-from labkit.runs import ClassifierSpec, GANSpec, class_weights, fit  # noqa: F401  (class_weights: ch.class_weights)
+from labkit.runs import ClassifierSpec, GANSpec, class_weights, fit, fit_many  # noqa: F401  (class_weights: ch.class_weights)
 from labkit.train import ClassifierTrainer, GANTrainer
 
 # Numbers the papers give, quoted (never computed).
@@ -87,7 +87,7 @@ SPEC = Spec(
     Param("n_generate", "GAN images added per weak class (paper: 1,000 to 28,709 real faces)", 150, 1000, int, low=1),
     Param("cgan_epochs", "epochs of the class-conditional GAN on all classes", 5, 100, int, low=1, real=10),
     Param("seeds", "classifier seeds per condition in the comparison", 2, 3, int, low=1),
-    Param("sweep", "how the comparison runs: off (here, one after another), serial or ray (labkit.runner; "
+    Param("sweep", "how the comparison runs: off (on this machine, at once on its CPU cores), serial or ray (labkit.runner; "
           "ray runs as many at once as there are cores or GPUs)", "off", "off", str, choices=SWEEPS),
     data=FER_DATA,
     epoch_images=2400,
@@ -175,8 +175,8 @@ def gan_spec(name: str, *, F: float, batch: int, lr: float, loss: str = "wgan-gp
 def class_gans(train: ImageSet, classes: Sequence[int], epochs, *, run=None, **spec) -> dict[int, GANTrainer]:
     """Paper 000's weak-class loop: one GAN (:func:`gan_spec` with ``spec``) per class in
     ``classes``, trained on that class's images alone for ``epochs(c)`` epochs."""
-    return {c: fit(gan_spec(f"dcgan-{train.classes[c].lower()}", **spec), one_class(train, c), epochs(c), **(run or {}))
-            for c in classes}
+    return fit_many({c: (gan_spec(f"dcgan-{train.classes[c].lower()}", **spec), one_class(train, c), epochs(c))
+                     for c in classes}, **(run or {}))  # at once on a CPU's cores
 
 
 def generated(gans: dict[int, GANTrainer] | GANTrainer, classes: Sequence[int], n: int, names: list[str],
@@ -244,7 +244,7 @@ def compare(conditions: dict[str, dict[str, Any]], test: ImageSet, seeds: int, e
     ``first_seed`` on; return a table (one row per run: overall and balanced test accuracy,
     per-class accuracy and the Disgust→Angry rate) and each run's test score. ``done`` holds runs
     already trained (condition, seed) → trainer, which are reused. ``sweep``: ``"off"`` trains the
-    runs here one after another; ``"serial"`` or ``"ray"`` hands them to :func:`labkit.runner.sweep`
+    runs on this machine (:func:`run_cells`); ``"serial"`` or ``"ray"`` hands them to :func:`labkit.runner.sweep`
     (on Ray, as many at once as the machine or cluster has room for)."""
     import pandas as pd
 
@@ -263,17 +263,27 @@ def compare(conditions: dict[str, dict[str, Any]], test: ImageSet, seeds: int, e
     return pd.DataFrame(rows), scores
 
 
+def _cell(task, condition: str, seed: int, fixed: dict[str, Any]) -> dict:
+    return task(condition, seed, **fixed)
+
+
 def run_cells(task, cells: Sequence[tuple[str, int]], fixed: dict[str, Any], sweep: str, label: str) -> list[dict]:
-    """``task(condition, seed, **fixed)`` for every (condition, seed) in ``cells``: here, one after
-    another (``sweep="off"``), or through :func:`labkit.runner.sweep` (``"serial"`` or ``"ray"``),
-    whose table says where each ran; a failed run stops the chapter with its error. ``fixed["run"]``
-    (device, run_root) gets an absolute run folder, so workers elsewhere find the same checkpoints."""
+    """``task(condition, seed, **fixed)`` for every (condition, seed) in ``cells``: on this machine
+    (``sweep="off"``: on a CPU as many at once as it has cores, in worker processes of
+    :mod:`labkit.parallel`; on a GPU one after another), or through :func:`labkit.runner.sweep`
+    (``"serial"`` or ``"ray"``), whose table says where each ran; a failed run stops the chapter
+    with its error. ``fixed["run"]`` (device, run_root) gets an absolute run folder, so workers
+    elsewhere find the same checkpoints."""
+    from labkit.parallel import run_many
+    from labkit.runtime import pick_device
     from labkit.train import runs_root
 
     run = dict(fixed.get("run") or {})
     fixed = {**fixed, "run": {**run, "run_root": str(runs_root(run.get("run_root")).resolve())}}
     if sweep == "off":
-        return [task(c, s, **fixed) for c, s in cells]
+        on_cpu = pick_device(run.get("device") or "auto").type == "cpu"
+        out = run_many(_cell, {(c, s): (task, c, s, fixed) for c, s in cells}, parallel=on_cpu, what=f"{label} runs")
+        return [out[cell] for cell in cells]
     from labkit.runner import sweep as run_sweep
 
     out_dir = Path(fixed["run"]["run_root"]) / f"sweep-{label}"
