@@ -99,6 +99,9 @@ def main():
               f"test accuracy {ch.evaluate(lenet, test.x, test.y):.1%}")
         table = {name: curve(name, VARIANTS[name], train, lenet, args.max_epochs, root)
                  for name in args.variants}
+    print("\nLeNet score against training minutes:")
+    for name, pts in table.items():
+        print(f"  {name:14s} " + ", ".join(f"{m:.2f} min {v:.1%}" for _, m, v in pts))
     print(f"\nread at {args.minutes:g} training minutes (or the variant's last epoch, if it ends sooner):")
     print(f"{'variant':14s} {'epochs':>6s} {'minutes':>8s} {'last':>7s} {'mean of last 3':>15s} {'best':>7s}")
     for name, pts in table.items():

@@ -200,6 +200,25 @@ def data_size_verdict(per_scores, cond_scores, counts: dict, real_rates: dict) -
 
 
 # --- paper 004 -------------------------------------------------------------------------------
+def steadier(scores: dict, base: str, recipe: str) -> str:
+    """How ``recipe``'s per-epoch scores (name → list, higher is better) compare with ``base``'s:
+    the score after the last epoch, and the largest fall from one epoch to the next, in a sentence
+    or two that follow the numbers."""
+    def fall(s):
+        return max([0.0] + [a - b for a, b in zip(s[:-1], s[1:])])
+
+    b, r = list(scores[base]), list(scores[recipe])
+    end = "higher than" if r[-1] > b[-1] else "the same as" if r[-1] == b[-1] else "lower than"
+    text = (f"After its last epoch **{recipe}** scores {percent(r[-1])}, {end} **{base}** ({percent(b[-1])}). "
+            f"The largest fall from one epoch to the next: {points(fall(r))} for {recipe}, "
+            f"{points(fall(b))} for {base}")
+    if max(fall(r), fall(b)) <= 0.01:
+        return text + (": neither score fell, both were still climbing, so the average had nothing to smooth "
+                       "yet. Train for more epochs, or on full MNIST, to see what it steadies.")
+    return text + "."
+
+
+
 def mnist_summary(*, lenet_test_acc: float, ccgan_acc: dict, best_name: str, best_eval: dict, smooth_key: str,
                   mix_mean, low: float, pca_table, sat_fid: int) -> str:
     """What chapter 004's numbers say: the judge, conditioning, accuracy against IS and FID,
@@ -214,7 +233,9 @@ def mnist_summary(*, lenet_test_acc: float, ccgan_acc: dict, best_name: str, bes
         "is most likely a bad digit, not a bad judge.",
         f"- **Conditioning.** The best CCGAN variant here ({best_name}) draws the digit it is asked for "
         f"{percent(best_eval['lenet'].accuracy)} of the time; chance is 10%. Plain BCE scored {percent(ccgan_acc['plain BCE'])}, "
-        f"label smoothing {percent(ccgan_acc[smooth_key])}, virtual batch norm {percent(ccgan_acc['virtual batch norm'])}. "
+        f"label smoothing {percent(ccgan_acc[smooth_key])}, virtual batch norm {percent(ccgan_acc['virtual batch norm'])}"
+        + "".join(f", {k} {percent(v)}" for k, v in ccgan_acc.items()
+                  if k not in ("plain BCE", smooth_key, "virtual batch norm")) + ". "
         "Each is one training run, as in the paper; the mixing experiment shows how far one number moves between seeds, "
         "so read small differences as ties.",
         f"- **Accuracy is not an Inception Score.** Real digits have an Inception Score of {best_eval['is_real'].value:.2f} "

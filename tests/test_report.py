@@ -147,3 +147,14 @@ def test_beside_paper_scores_quotes_the_paper_per_fruit():
     shown = beside_paper_scores(table, PAPER)
     assert shown["paper IS"].tolist() == ["2.475 ± 0.112", "—"] and shown["paper FID"].tolist() == [129, "—"]
     assert "paper IS" not in table.columns
+
+
+def test_steadier_reads_the_last_epoch_and_the_largest_fall():
+    from labkit.report import steadier
+
+    wandering = steadier({"base": [0.1, 0.9, 0.8, 0.95], "avg": [0.1, 0.9, 0.92, 0.94]}, "base", "avg")
+    assert wandering == ("After its last epoch **avg** scores 94.0%, lower than **base** (95.0%). The largest fall "
+                         "from one epoch to the next: 0.0 points for avg, 10.0 points for base.")
+    climbing = steadier({"base": [0.1, 0.5, 0.85], "avg": [0.1, 0.5, 0.88]}, "base", "avg")
+    assert "scores 88.0%, higher than **base** (85.0%)" in climbing
+    assert "neither score fell, both were still climbing" in climbing

@@ -54,6 +54,10 @@ SPEC = Spec(
     Param("lr_dcgan", "DCGAN Adam learning rate (paper: 0.002)", 0.002, 0.002, float, low=1e-6, high=0.1),
     Param("lr_ccgan", "CCGAN Adam learning rate (paper: 0.0002; quick: higher, to learn in minutes)", 0.002, 0.0002, float, low=1e-6, high=0.1),
     Param("real_target", "one-sided label smoothing: D's target for real images", 0.9, 0.9, float, low=0.51, high=1.0),
+    Param("ema", "the fourth CCGAN (not in the paper) samples from a moving average of its generator with this decay",
+          0.999, 0.999, float, low=0.0, high=0.99999),
+    Param("decay_from", "the fourth CCGAN's learning rate decays linearly to 0 over the epochs after this share of them",
+          0.4, 0.4, float, low=0.0, high=1.0),
     Param("grid", "the F×D×B sweep: 'small' (3 settings), 'full' (the paper's 27) or 'none'", "small", "full", str,
           choices=("small", "full", "none")),
     Param("grid_epochs", "epochs per sweep setting (paper: 25)", 3, 25, int, low=1),
@@ -113,14 +117,18 @@ def held_out_accuracy(test: ImageSet) -> dict:
 
 
 def gan_spec(*, F: float, D: int, B: int, lr: float, conditional: bool, real_target: float = 1.0,
-             norm: str = "batch", seed: int = 0, name: str | None = None) -> GANSpec:
+             norm: str = "batch", ema: float = 0.0, decay_from: float | None = None, seed: int = 0,
+             name: str | None = None) -> GANSpec:
     """Paper 004's DCGAN (``conditional=False``) or CCGAN: capacity ``F``, discriminator depth ``D``,
-    batch ``B``, BCE with optional one-sided label smoothing, Adam (β1 0.5)."""
+    batch ``B``, BCE with optional one-sided label smoothing, Adam (β1 0.5). Not in the paper:
+    ``ema``, samples from a moving average of the generator's weights, and ``decay_from``, the
+    learning rates decaying linearly to 0 over the epochs after that share of them."""
     name = name or f"{'ccgan' if conditional else 'dcgan'}-F{F}-D{D}-B{B}" + ("-vbn" if norm == "virtual" else "") + (
-        f"-smooth{real_target}" if real_target < 1 else "")
+        f"-smooth{real_target}" if real_target < 1 else "") + (f"-ema{ema}" if ema else "") + (
+        f"-decay{decay_from}" if decay_from is not None else "")
     return GANSpec(name, "mnist", g_args={"F": F, "norm": norm}, d_args={"F": F, "depth": D, "norm": norm},
                    conditional=conditional, loss="bce", loss_args={"real_target": real_target}, lr_g=lr, lr_d=lr,
-                   batch=B, seed=seed)
+                   batch=B, ema=ema, decay_from=decay_from, seed=seed)
 
 
 def lenet_score(lenet: torch.nn.Module, per_class: int = 50):
@@ -165,21 +173,23 @@ def mixing(real: ImageSet, synthetic: ImageSet, test: ImageSet, fractions: Seque
     """LeNet trained on mixes with ``fractions`` of real images (same total and per-class
     counts), ``seeds`` times each; returns a table of test accuracies. ``adjust`` overrides the
     share of real images of some classes (the paper's class 4 at 40%); ``epoch_share``: see
-    :func:`labkit.runs.fit`."""
+    :func:`labkit.runs.fit`. The runs train at once on a CPU's cores (:func:`labkit.runs.fit_many`)."""
     import pandas as pd
 
-    rows, models = [], {}
+    from labkit.runs import fit_many
+
+    jobs = {}
     for f in fractions:
         for s in range(seeds):
             share = [float(f)] * len(real.classes)
             for c, v in (adjust or {}).items():
                 share[c] = max(share[c], v)
-            mix = mix_real_synthetic(real, synthetic, share, seed=s)
-            t = fit(lenet_spec(s, name="lenet-mix"), mix, epochs, metrics=held_out_accuracy(test), device=device,
-                    run_root=run_root, epoch_share=epoch_share)
-            rows.append({"real_fraction": f, "seed": s, "adjusted": bool(adjust), "test_acc": t.history[-1]["test_acc"]})
-            models[(f, s)] = t.model
-    return pd.DataFrame(rows), models
+            jobs[(f, s)] = (lenet_spec(s, name="lenet-mix"), mix_real_synthetic(real, synthetic, share, seed=s), epochs,
+                            {"metrics": held_out_accuracy(test)})
+    runs = fit_many(jobs, device=device, run_root=run_root, epoch_share=epoch_share)
+    rows = [{"real_fraction": f, "seed": s, "adjusted": bool(adjust), "test_acc": t.history[-1]["test_acc"]}
+            for (f, s), t in runs.items()]
+    return pd.DataFrame(rows), {k: t.model for k, t in runs.items()}
 
 
 def pca_scores(pca, train: ImageSet, test: ImageSet, lenet: torch.nn.Module, components: Sequence[int], per_class: int,
