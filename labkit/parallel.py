@@ -82,6 +82,13 @@ class _Lines:
         return False
 
 
+def at_once(n_items: int, n_workers: int | None = None, parallel: bool = True) -> int:
+    """How many of ``n_items`` :func:`run_many` runs at once: at most ``n_workers`` (default
+    :func:`workers`); 1 (here, one after another) when ``parallel`` is False or forking is unavailable."""
+    n = min(n_items, n_workers or workers())
+    return n if parallel and n > 1 and can_fork() else 1
+
+
 def _worker(fn: Callable, name: Hashable, args: tuple, threads: int, out: Any) -> None:
     import torch
 
@@ -104,8 +111,8 @@ def run_many(fn: Callable[..., Any], items: dict[Hashable, tuple], *, n_workers:
     ``n_workers`` (default :func:`workers`) at once in forked processes of ``cores() //
     n_workers`` threads each, or here one after another when ``parallel`` is False, forking is
     unavailable, or only one worker would run."""
-    n = min(len(items), n_workers or workers())
-    if not parallel or n <= 1 or not can_fork():
+    n = at_once(len(items), n_workers, parallel)
+    if n == 1:
         return {name: fn(*args) for name, args in items.items()}
     threads = max(1, cores() // n)
     print(f"[labkit] {len(items)} {what}, {n} at a time in worker processes of {threads} thread"

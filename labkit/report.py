@@ -218,7 +218,6 @@ def steadier(scores: dict, base: str, recipe: str) -> str:
     return text + "."
 
 
-
 def mnist_summary(*, lenet_test_acc: float, ccgan_acc: dict, best_name: str, best_eval: dict, smooth_key: str,
                   mix_mean, low: float, pca_table, sat_fid: int) -> str:
     """What chapter 004's numbers say: the judge, conditioning, accuracy against IS and FID,

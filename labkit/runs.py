@@ -252,7 +252,7 @@ def fit_many(jobs: dict, *, workers: int | None = None, device="auto", run_root=
     and is then loaded here from its finished checkpoint; elsewhere, or with ``workers=1``, they
     train here one after another. Either way every run has its usual folder, so a run that
     finished is not trained again, and one that was stopped continues."""
-    from labkit.parallel import run_many
+    from labkit.parallel import at_once, run_many
     from labkit.runtime import pick_device
 
     common = dict(run_root=run_root, epoch_share=epoch_share)
@@ -263,10 +263,10 @@ def fit_many(jobs: dict, *, workers: int | None = None, device="auto", run_root=
                             f"got {type(job).__name__}")
         items[name] = (*job[:3], {**(job[3] if len(job) == 4 else {}), **common})
     dev = device if isinstance(device, torch.device) else pick_device(device)
-    parallel = dev.type == "cpu"  # on one GPU its runs go one after another
-    trained = run_many(_train_only, {k: (*job[:3], {**job[3], "device": "cpu", "fresh": fresh})
-                                     for k, job in items.items()}, n_workers=workers, parallel=parallel,
-                       what="training runs") if parallel and len(items) > 1 else None
-    # load each finished run (or, where none ran in a worker, train it here)
-    fresh_here = fresh and trained is None
-    return {k: fit(spec, data, epochs, device=device, fresh=fresh_here, **kw) for k, (spec, data, epochs, kw) in items.items()}
+    in_workers = at_once(len(items), workers, parallel=dev.type == "cpu") > 1  # on one GPU: one after another
+    if in_workers:
+        run_many(_train_only, {k: (*job[:3], {**job[3], "device": "cpu", "fresh": fresh}) for k, job in items.items()},
+                 n_workers=workers, what="training runs")
+    # load each run the workers finished, or train it here
+    return {k: fit(spec, data, epochs, device=device, fresh=fresh and not in_workers, **kw)
+            for k, (spec, data, epochs, kw) in items.items()}

@@ -94,3 +94,15 @@ def test_fit_many_trains_the_same_runs_as_fit_and_loads_them(tmp_path, capsys):
 def test_fit_many_rejects_a_malformed_job(tmp_path):
     with pytest.raises(TypeError, match="job 'a' must be \\(spec, data, epochs\\)"):
         fit_many({"a": ["spec", "data"]}, run_root=tmp_path)
+
+
+def test_at_once_decides_for_run_many_and_fit_many(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LABKIT_WORKERS", "2")
+    assert parallel.at_once(5) == 2 and parallel.at_once(1) == 1
+    assert parallel.at_once(5, n_workers=3) == 3 and parallel.at_once(5, parallel=False) == 1
+    # one worker: each run trains here once, not in-process first and then loaded again
+    data = _digits()
+    spec = GANSpec("gan-one", "mnist", g_args={"F": 0.1}, d_args={"F": 0.1}, batch=16)
+    runs = fit_many({"a": (spec, data, 1), "b": (spec, data, 1)}, workers=1, device="cpu", run_root=tmp_path)
+    assert [t.resumed_from for t in runs.values()] == [None, 1]  # "b" is the same run as "a": found finished
+    assert "worker processes" not in capsys.readouterr().out
