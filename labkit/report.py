@@ -213,8 +213,9 @@ def steadier(scores: dict, base: str, recipe: str) -> str:
             f"The largest fall from one epoch to the next: {points(fall(r))} for {recipe}, "
             f"{points(fall(b))} for {base}")
     if max(fall(r), fall(b)) <= 0.01:
-        return text + (": neither score fell, both were still climbing, so the average had nothing to smooth "
-                       "yet. Train for more epochs, or on full MNIST, to see what it steadies.")
+        return text + (": neither fell by more than a point, both were still climbing, so the average had little "
+                       "to smooth yet. Train for more epochs to see what it steadies (benchmarks/bench_mnist_ccgan.py "
+                       "does, on full MNIST).")
     return text + "."
 
 

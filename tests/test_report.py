@@ -157,4 +157,7 @@ def test_steadier_reads_the_last_epoch_and_the_largest_fall():
                          "from one epoch to the next: 0.0 points for avg, 10.0 points for base.")
     climbing = steadier({"base": [0.1, 0.5, 0.85], "avg": [0.1, 0.5, 0.88]}, "base", "avg")
     assert "scores 88.0%, higher than **base** (85.0%)" in climbing
-    assert "neither score fell, both were still climbing" in climbing
+    assert "neither fell by more than a point, both were still climbing" in climbing
+    # a fall of under a point still counts as climbing, and the sentence does not claim no fall at all
+    small = steadier({"base": [0.1, 0.5, 0.905, 0.9], "avg": [0.1, 0.5, 0.88]}, "base", "avg")
+    assert "0.5 points for base: neither fell by more than a point" in small
