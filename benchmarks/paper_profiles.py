@@ -75,14 +75,36 @@ def run_chapter(nb: Path, out: Path, profile: str, data: str | None, device: str
     try:
         rc = proc.wait(timeout=max(1.0, seconds))
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)  # papermill and its kernel; checkpoints are atomic
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_tree(proc.pid)
+        proc.wait()
         return "stopped", time.perf_counter() - start
     return ("done" if rc == 0 else "failed"), time.perf_counter() - start
+
+
+def stop_tree(pid: int, grace: float = 30.0) -> None:
+    """Stop papermill and everything under it: the kernel (which jupyter_client starts in a
+    session of its own, out of reach of a signal to papermill's group) and any runs the kernel
+    forked (labkit.parallel). Checkpoints are written atomically, so a run stopped mid-epoch
+    resumes from its last finished epoch. SIGTERM first, SIGKILL after ``grace`` seconds."""
+    import psutil  # installed with ipykernel
+
+    try:
+        parent = psutil.Process(pid)
+        procs = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for p in procs:
+        try:
+            p.send_signal(signal.SIGTERM)
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=grace)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,9 +18,10 @@ spec.loader.exec_module(paper_profiles)
 # A chapter in miniature: 12 "epochs" of 0.5 s, each recorded in its run folder, resumed from there.
 WORK = """
 from pathlib import Path
-import time
+import os, time
 done = Path(run_root) / "epochs.txt"
 Path(run_root).mkdir(parents=True, exist_ok=True)
+(Path(run_root) / "kernel.pid").write_text(str(os.getpid()))
 epochs = [int(x) for x in done.read_text().split()] if done.exists() else []
 for e in range(len(epochs), 12):
     time.sleep(0.5)
@@ -45,6 +48,11 @@ def test_budget_stops_a_chapter_and_the_next_call_resumes_it(tmp_path, capsys):
     assert state["chapters"]["900"]["status"] == "stopped"
     first = (out / "runs" / "900" / "epochs.txt").read_text().split()
     assert 0 < len(first) < 12
+    # the kernel was stopped too (it runs in a session of its own): no epoch is added after the stop
+    kernel = int((out / "runs" / "900" / "kernel.pid").read_text())
+    assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE
+    time.sleep(1.5)
+    assert (out / "runs" / "900" / "epochs.txt").read_text().split() == first
 
     assert paper_profiles.main(["--budget-min", "2", *common]) == 0
     state = json.loads((out / "state.json").read_text())
