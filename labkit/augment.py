@@ -39,7 +39,7 @@ class ClassicAugment:
         return theta
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        theta = self.matrices(len(x)).to(x.device, x.dtype)
+        theta = self.matrices(len(x)).to(x.device, x.dtype, non_blocking=True)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
@@ -71,10 +71,10 @@ class DiffAugment:
         self.generator, self.translation_ratio, self.cutout_ratio = generator, translation, cutout
 
     def _u(self, n: int, x: torch.Tensor) -> torch.Tensor:
-        return torch.rand(n, 1, 1, 1, generator=self.generator).to(x.device, x.dtype)
+        return torch.rand(n, 1, 1, 1, generator=self.generator).to(x.device, x.dtype, non_blocking=True)
 
     def _int(self, low: int, high: int, n: int, device) -> torch.Tensor:
-        return torch.randint(low, high, (n, 1, 1), generator=self.generator).to(device)
+        return torch.randint(low, high, (n, 1, 1), generator=self.generator).to(device, non_blocking=True)
 
     def brightness(self, x: torch.Tensor) -> torch.Tensor:
         return x + (self._u(len(x), x) - 0.5)

@@ -121,7 +121,7 @@ class BatchSource:
     def epoch(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, ...]]:
         n = len(self.tensors[0])
         order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
-        order = order[: self.epoch_size or n].to(self.tensors[0].device)
+        order = order[: self.epoch_size or n].to(self.tensors[0].device, non_blocking=True)
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
             yield tuple(t[idx] for t in self.tensors)

@@ -101,7 +101,7 @@ class CycleGANTrainer(Trainer):
         return super().fit(data, epochs, **kwargs)
 
     def _random(self, x: torch.Tensor, n: int) -> torch.Tensor:
-        return x[torch.randint(len(x), (n,), generator=self.gen).to(x.device)]
+        return x[torch.randint(len(x), (n,), generator=self.gen).to(x.device, non_blocking=True)]
 
     def _cycle(self, real, recovered, D, gamma):
         if self.weighted_cycle:

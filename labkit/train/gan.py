@@ -76,7 +76,9 @@ class GANTrainer(Trainer):
         return self.num_classes > 0
 
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.nz, generator=self.gen).to(self.device)
+        # drawn on the CPU (the same noise on every device, saved with the run), copied without
+        # waiting: a blocking copy would stall the step until the GPU's queue is empty
+        return torch.randn(n, self.nz, generator=self.gen).to(self.device, non_blocking=True)
 
     def _G(self, z, y=None, net=None):
         net = net or self.G
