@@ -10,7 +10,19 @@ in-memory batches: bookkeeping, history and the end-of-epoch snapshot included.
 What labkit's step does differently, each switchable here so its share can be seen:
 one generator forward per step (the reference does that too), channels-last convolutions
 (``labkit.runtime.channels_last``), and bfloat16 autocast on CPUs with native bf16
-(``labkit.runtime.cpu_bf16``: AVX512-BF16 or AMX) and on GPUs.
+(``labkit.runtime.cpu_bf16``: AVX512-BF16 or AMX). On a GPU labkit trains in float32 with TF32
+convolutions, which measured faster than bf16 (``labkit.runtime.cuda_bf16``); the bf16 step is
+timed beside it, and ``--compile`` adds torch.compile.
+
+Measured on one NVIDIA H200 (torch 2.11, 16-core Xeon host), 200 steps, median of 3:
+
+    batch   reference loop   labkit fp32/TF32   labkit bf16 autocast
+      64      7,146 img/s       1.03x              0.82x
+     256     19,912 img/s       1.41x              1.26x
+
+A step this small is bound by kernel launches there (about 320 per step of the MNIST DCGAN,
+whose GPU was busy 1.4 ms of each 9 ms step), and torch.compile, which would fuse them, failed in
+inductor on the channels-last convolution backward.
 
 Printed: images/s of each, the ratio labkit / reference (runs alternate, the median of
 ``--repeats`` is taken, so drift in the machine's speed hits both alike), the GFLOP one step
@@ -19,6 +31,7 @@ float32 and bf16 2048³ matmul rates, for information. On a CUDA machine a GPU s
 
     python benchmarks/bench_dcgan_reference.py                  # CPU, about 2 minutes on 2 cores
     python benchmarks/bench_dcgan_reference.py --steps 40 --repeats 5
+    python benchmarks/bench_dcgan_reference.py --no-cpu --compile       # on a GPU machine
 """
 from __future__ import annotations
 
@@ -34,7 +47,7 @@ os.environ.setdefault("LABKIT_PROGRESS", "off")
 
 from labkit.losses import BCELoss  # noqa: E402
 from labkit.models.radford import RadfordDiscriminator, RadfordGenerator  # noqa: E402
-from labkit.runtime import cpu_bf16  # noqa: E402
+from labkit.runtime import cpu_bf16, cuda_bf16  # noqa: E402
 from labkit.train import BatchSource, GANTrainer  # noqa: E402
 
 nz, ngf, ndf, nc = 100, 64, 64, 3
@@ -137,14 +150,20 @@ def reference_run(x, batch, steps, device):
     return steps * batch / (time.perf_counter() - start)
 
 
-def labkit_run(x, batch, steps, device, amp):
+def labkit_trainer(device, amp, compile=False):
     torch.manual_seed(0)
-    t = GANTrainer(RadfordGenerator(), RadfordDiscriminator(), loss=BCELoss(), device=device, amp=amp)
+    return GANTrainer(RadfordGenerator(), RadfordDiscriminator(), loss=BCELoss(), device=device, amp=amp, compile=compile)
+
+
+def labkit_run(x, batch, steps, device, amp, trainer=None):
+    """One more epoch of ``steps`` steps, on a new trainer or on ``trainer`` (a compiled one is
+    compiled once and timed on later epochs)."""
+    t = trainer or labkit_trainer(device, amp)
     data = BatchSource(x[: steps * batch], torch.zeros(steps * batch, dtype=torch.long), batch_size=batch,
                        shuffle=False).to(device)
     sync(device)
     start = time.perf_counter()
-    t.fit(data, 1)  # one epoch = ``steps`` steps, with labkit's bookkeeping and its snapshot
+    t.fit(data, t.epoch + 1)  # one epoch = ``steps`` steps, with labkit's bookkeeping and its snapshot
     sync(device)
     return steps * batch / (time.perf_counter() - start)
 
@@ -177,29 +196,56 @@ def matmul_gflops(device, dtype, n=2048, repeats=5) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def section(device, batch, steps, repeats) -> float:
+def section(device, batch, steps, repeats, compile=False) -> float:
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(steps * batch, nc, 64, 64, generator=g) * 2 - 1).to(device)
     reference_run(x, batch, 2, device)  # warm-up (oneDNN / cuDNN choose their kernels)
     labkit_run(x, batch, 2, device, amp=True)
     labkit_run(x, batch, 2, device, amp=False)
-    ref, lab, lab32 = [], [], []
+    if compile:  # one compiled trainer: its first epoch compiles (timed apart), later epochs are timed
+        start = time.perf_counter()
+        try:
+            compiled = labkit_trainer(device, amp=True, compile=True)
+            labkit_run(x, batch, 2, device, amp=True, trainer=compiled)
+        except Exception as err:  # a compiler failure is a result too: say it and time the rest
+            print(f"  torch.compile failed on {device.type}: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
+            compile = False
+        compile_s = time.perf_counter() - start
+    ref, lab, lab32, labc, lab16 = [], [], [], [], []
     for _ in range(repeats):
         ref.append(reference_run(x, batch, steps, device))
         lab.append(labkit_run(x, batch, steps, device, amp=True))
         lab32.append(labkit_run(x, batch, steps, device, amp=False))
+        if device.type == "cuda" and not cuda_bf16():  # the bf16 step labkit does not take there, for comparison
+            os.environ["LABKIT_CUDA_BF16"] = "1"
+            try:
+                lab16.append(labkit_run(x, batch, steps, device, amp=True))
+            finally:
+                del os.environ["LABKIT_CUDA_BF16"]
+        if compile:
+            labc.append(labkit_run(x, batch, steps, device, amp=True, trainer=compiled))
     r, l, l32 = statistics.median(ref), statistics.median(lab), statistics.median(lab32)
-    bf16 = device.type == "cuda" or cpu_bf16()
+    bf16 = cuda_bf16() if device.type == "cuda" else cpu_bf16()
     gflop = step_gflop(batch, device)
-    mm32, mm16 = matmul_gflops(device, torch.float32), matmul_gflops(device, torch.bfloat16)
+    n = 8192 if device.type == "cuda" else 2048  # a GPU needs a larger product to reach its rate
+    mm32, mm16 = matmul_gflops(device, torch.float32, n), matmul_gflops(device, torch.bfloat16, n)
     print(f"\n{device.type}: Radford DCGAN 64x64x3, F=1, batch {batch}, {steps} steps, median of {repeats}")
     print(f"  reference loop (pytorch/examples, fp32)   {r:7.1f} img/s   {gflop * r / batch:6.0f} GFLOP/s   "
           f"(spread {min(ref):.1f}-{max(ref):.1f})")
     print(f"  labkit, channels-last, fp32               {l32:7.1f} img/s   {gflop * l32 / batch:6.0f} GFLOP/s   "
           f"ratio {l32 / r:.2f}")
-    print(f"  labkit as it trains{' (bf16 autocast)' if bf16 else ' (no native bf16: fp32)':22s}{l:7.1f} img/s   "
+    kind = " (bf16 autocast)" if bf16 else (" (fp32, TF32 convs)" if device.type == "cuda" else " (no native bf16: fp32)")
+    print(f"  labkit as it trains{kind:22s}{l:7.1f} img/s   "
           f"{gflop * l / batch:6.0f} GFLOP/s   ratio {l / r:.2f}   (spread {min(lab):.1f}-{max(lab):.1f})")
-    print(f"  one step: {gflop:.0f} GFLOP; this machine's 2048^3 matmul: fp32 {mm32:.0f} GFLOP/s, bf16 {mm16:.0f} GFLOP/s")
+    if lab16:
+        l16 = statistics.median(lab16)
+        print(f"  labkit with bf16 autocast (not its choice) {l16:7.1f} img/s   {gflop * l16 / batch:6.0f} GFLOP/s   "
+              f"ratio {l16 / r:.2f}")
+    if compile:
+        lc = statistics.median(labc)
+        print(f"  labkit as it trains + torch.compile       {lc:7.1f} img/s   {gflop * lc / batch:6.0f} GFLOP/s   "
+              f"ratio {lc / r:.2f}   (compiling took {compile_s:.0f} s once)")
+    print(f"  one step: {gflop:.0f} GFLOP; this machine's {n}^3 matmul: fp32 {mm32:.0f} GFLOP/s, bf16 {mm16:.0f} GFLOP/s")
     return l / r
 
 
@@ -209,15 +255,20 @@ def main():
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--gpu-steps", type=int, default=200)
+    ap.add_argument("--gpu-batch", type=int, nargs="+", default=[64, 256], help="GPU batch sizes (default 64 256)")
+    ap.add_argument("--compile", action="store_true", help="also time labkit's step with torch.compile (GPU: first batch size)")
+    ap.add_argument("--no-cpu", action="store_true", help="skip the CPU section (on a GPU machine)")
     args = ap.parse_args()
     cpu = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
     model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines() if line.startswith("model name")), "?")
     print(f"torch {torch.__version__}; CPU {model}, {torch.get_num_threads()} threads, "
           f"ISA {torch.backends.cpu.get_cpu_capability()}, native bf16: {cpu_bf16()}")
-    section(torch.device("cpu"), args.batch, args.steps, args.repeats)
+    if not args.no_cpu:
+        section(torch.device("cpu"), args.batch, args.steps, args.repeats, compile=args.compile)
     if torch.cuda.is_available():
         print(f"\nGPU: {torch.cuda.get_device_name()}")
-        section(torch.device("cuda"), 128, args.gpu_steps, args.repeats)
+        for i, batch in enumerate(args.gpu_batch):
+            section(torch.device("cuda"), batch, args.gpu_steps, args.repeats, compile=args.compile and i == 0)
 
 
 if __name__ == "__main__":

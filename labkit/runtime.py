@@ -62,10 +62,23 @@ def cpu_bf16() -> bool:
         return False
 
 
+def cuda_bf16() -> bool:
+    """Whether to train in bfloat16 autocast on a CUDA GPU. Off unless ``LABKIT_CUDA_BF16=1``: on an
+    H200 the course's networks ran faster in float32, whose convolutions cuDNN computes in TF32
+    (Radford DCGAN, benchmarks/bench_dcgan_reference.py: 0.82x and 1.26x the reference loop with
+    bf16 against 1.03x and 1.41x without, at batch 64 and 256). Steps this small are bound by
+    kernel launches, and autocast adds a cast of every weight to each forward."""
+    forced = os.environ.get("LABKIT_CUDA_BF16", "").strip().lower()
+    if forced and forced not in ("0", "1", "off", "on", "false", "true"):
+        raise ValueError(f"LABKIT_CUDA_BF16 must be 0 or 1 (unset: float32 with TF32 convolutions); got {forced!r}")
+    return forced in ("1", "on", "true")
+
+
 def autocast(device: torch.device, enabled: bool = True):
-    """Mixed precision: bfloat16 (no loss scaling needed) on CUDA, and on a CPU that computes bf16
-    natively (:func:`cpu_bf16`); a no-op elsewhere. Losses are taken in float32 by the trainers."""
-    if enabled and device.type == "cuda":
+    """Mixed precision where it measures faster: bfloat16 (no loss scaling needed) on a CPU that
+    computes bf16 natively (:func:`cpu_bf16`), and on CUDA only when asked (:func:`cuda_bf16`);
+    a no-op elsewhere. Losses are taken in float32 by the trainers."""
+    if enabled and device.type == "cuda" and cuda_bf16():
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
     if enabled and device.type == "cpu" and cpu_bf16():
         return torch.autocast(device_type="cpu", dtype=torch.bfloat16)
@@ -84,7 +97,8 @@ def channels_last(model: torch.nn.Module, device: torch.device) -> torch.nn.Modu
 def describe(device: torch.device) -> str:
     """One line naming the device, for the top of a chapter."""
     if device.type == "cuda":
-        return f"device: cuda ({torch.cuda.get_device_name(device)}), mixed precision bf16"
+        precision = "mixed precision bf16" if cuda_bf16() else "float32, TF32 convolutions"
+        return f"device: cuda ({torch.cuda.get_device_name(device)}), {precision}"
     if device.type == "mps":
         return "device: mps (Apple GPU)"
     precision = ", mixed precision bf16 (the CPU has native bf16)" if cpu_bf16() else ""

@@ -270,3 +270,18 @@ def test_gan_learning_rate_decays_linearly_over_the_runs_epochs(tmp_path):
     assert fit(spec, data, 5, device="cpu", run_root=tmp_path).checkpoint_dir != t.checkpoint_dir
     with pytest.raises(ValueError, match="decay_from"):
         GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), decay_from=0.5)
+
+
+
+def test_compile_wraps_the_trained_networks_in_place(tmp_path):
+    # compile=True compiles each trained network in place (lazily, at its first call): the weights
+    # keep their names, so checkpoints stay interchangeable, and the moving average's copy is left
+    # alone. (benchmarks/bench_dcgan_reference.py --compile trains with it.)
+    def gan(compile):
+        torch.manual_seed(0)
+        return GANTrainer(MnistGenerator(F=0.1), MnistDiscriminator(F=0.1), loss=BCELoss(), device="cpu", ema=0.9,
+                          compile=compile)
+    eager, compiled = gan(False), gan(True)
+    assert weights(eager).keys() == weights(compiled).keys()
+    assert compiled.models["G"]._compiled_call_impl is not None and compiled.models["D"]._compiled_call_impl is not None
+    assert compiled.models["G_ema"]._compiled_call_impl is None and eager.models["G"]._compiled_call_impl is None

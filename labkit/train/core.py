@@ -165,6 +165,7 @@ class Trainer:
         snapshot_every: int = 1,
         loss_bound: float = 1e6,
         weight_bound: float = 1e6,
+        compile: bool = False,
     ):
         if snapshot_every < 1:
             raise ValueError(f"snapshot_every must be >= 1; got {snapshot_every}")
@@ -172,6 +173,13 @@ class Trainer:
         # channels-last convolutions measure faster with oneDNN and cuDNN (labkit.runtime.channels_last)
         self.models = {k: channels_last(m.to(self.device), self.device) for k, m in models.items()}
         self.optimizers = optimizers
+        if compile:  # torch.compile each trained network in place (its weights' names stay the same).
+            # Measured (benchmarks/bench_dcgan_reference.py --compile): no gain on a 2-core CPU after
+            # 12 s of compiling; on an H200 with torch 2.11 inductor failed on the channels-last
+            # convolution backward. No double backward, so not for a gradient penalty (WGAN-GP).
+            for m in self.models.values():
+                if any(p.requires_grad for p in m.parameters()):  # not a moving average's copy
+                    m.compile()
         self.schedulers: dict[str, Any] = {}
         self.gen = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)  # dropout and other in-model randomness
