@@ -1,4 +1,4 @@
-"""A quick sweep, serial against Ray, and Ray on 1 against 2 CPUs, measured in one process.
+"""A quick sweep, serial against worker processes and Ray, and Ray on 1 against 2 CPUs, in one process.
 
 The sweep is the MNIST chapter's quick grid (three F × D × B settings) as three small but real
 runs: each trains paper 004's class-conditional GAN at quarter width on the embedded MNIST digits
@@ -7,6 +7,8 @@ for a fixed number of steps, as a sweep callable. Modes, each on a fresh output 
 - serial: ``backend="serial"``, one run after another in this process with torch's own thread count
   (every core), as without Ray;
 - serial-1t: the same with torch held to 1 thread (parallel runs, not threads, make the rest of the gap);
+- local: ``backend="local"`` (the default without a Ray address), as many runs at once as there
+  are cores, in forked worker processes of :mod:`labkit.parallel` that share them;
 - Ray, 2 CPUs: a local cluster of 2 CPUs, each run 1 CPU thread, two at once;
 - Ray, 1 CPU: a local cluster of 1 CPU, one run at a time, each 1 thread.
 
@@ -29,7 +31,7 @@ os.environ.setdefault("LABKIT_PROGRESS", "off")
 
 from labkit.runner import sweep  # noqa: E402
 
-MODES = ("serial", "serial-1t", "ray-2cpu", "ray-1cpu")
+MODES = ("serial", "serial-1t", "local", "ray-2cpu", "ray-1cpu")
 GRID = [{"F": 0.25, "D": 1, "B": 64}, {"F": 0.25, "D": 2, "B": 64}, {"F": 0.25, "D": 1, "B": 128}]  # the quick grid
 
 
@@ -89,7 +91,8 @@ def main() -> None:
             torch.set_num_threads(1 if mode == "serial-1t" else threads)
             t = time.perf_counter()
             table = sweep(train_steps, GRID, tmp / f"{mode}-{r}", {"steps": args.steps},
-                          backend="ray" if mode.startswith("ray") else "serial", threads=1, progress=False)
+                          backend="ray" if mode.startswith("ray") else ("local" if mode == "local" else "serial"),
+                          threads=1, progress=False)
             seconds[mode].append(time.perf_counter() - t)
             if mode.startswith("ray"):
                 ray.shutdown()
@@ -106,6 +109,8 @@ def main() -> None:
     print(f"serial / Ray with 2 CPUs:                {med['serial'] / med['ray-2cpu']:.2f}x "
           f"({med['serial'] / (med['ray-2cpu'] + up):.2f}x counting Ray's start-up of {up:.1f} s)")
     print(f"serial with 1 thread / Ray with 2 CPUs:  {med['serial-1t'] / med['ray-2cpu']:.2f}x")
+    print(f"serial / local worker processes:         {med['serial'] / med['local']:.2f}x")
+    print(f"Ray with 2 CPUs, start-up counted / local: {(med['ray-2cpu'] + up) / med['local']:.2f}x")
     print(f"Ray 1 CPU / Ray 2 CPUs:                  {med['ray-1cpu'] / med['ray-2cpu']:.2f}x")
 
 

@@ -95,13 +95,51 @@ def test_run_folders_are_named_after_the_parameters_not_the_order():
         sweep(product, [{"a": 1}, {"a": 1}], "unused", backend="serial")
 
 
-def test_without_ray_the_sweep_runs_serially_and_says_what_to_install(tmp_path, monkeypatch, capsys):
+def test_without_ray_a_sweep_runs_here_and_ray_says_what_to_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
     with pytest.raises(ImportError, match=r"pip install 'labkit\[scale\]'"):
         sweep(product, {"a": [1]}, tmp_path, backend="ray")
+    with pytest.raises(ImportError, match=r"address was given \(ray://head:10001\), but Ray is not installed"):
+        sweep(product, {"a": [1]}, tmp_path, address="ray://head:10001")
     table = sweep(product, {"a": [1, 2]}, tmp_path, fixed={"b": 3.0}, progress=False)
     assert table["product"].tolist() == [3.0, 6.0] and list(table.columns) == ["a", "product", "run_seconds"]
-    assert "one after another (serial); Ray is not installed (pip install 'labkit[scale]'" in capsys.readouterr().out
+    assert "2 of 2 runs on this machine" in capsys.readouterr().out
+
+
+def pid_and_square(a, fail_on=(), flag=None):
+    if a in fail_on and not os.path.exists(flag):
+        raise ValueError(f"a={a} fails")
+    import torch
+
+    return {"pid": os.getpid(), "square": a * a, "torch_threads": torch.get_num_threads()}
+
+
+def test_local_sweep_runs_at_once_in_workers_and_failures_are_rows(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LABKIT_CPUS", "2")  # two cores: two runs at once, one thread each
+    monkeypatch.setenv("LABKIT_PROGRESS", "text")
+    monkeypatch.setattr("labkit.runner._gpu_machine", lambda: False)
+    fixed = {"fail_on": [2], "flag": str(tmp_path / "flag")}
+    table = sweep(pid_and_square, {"a": [1, 2, 3]}, tmp_path / "out", fixed, backend="local")
+    said = capsys.readouterr().out
+    assert "3 of 3 runs on this machine\n[labkit] 3 sweep runs, 2 at a time in worker processes of 1 thread each" in said
+    assert "sweep: {'a': 1} done in" in said and "sweep: {'a': 2} failed: ValueError: a=2 fails" in said
+    assert said.count("sweep: {'a': 1} done") == 1  # once, from its worker, as it finished
+    assert table["square"].tolist()[::2] == [1.0, 9.0] and table["error"].tolist()[1] == "ValueError: a=2 fails"
+    assert os.getpid() not in set(table["pid"].dropna()) and set(table["torch_threads"].dropna()) == {1}
+    assert len(list((tmp_path / "out").glob("a2-*/error.txt"))) == 1
+    (tmp_path / "flag").touch()
+    again = sweep(pid_and_square, {"a": [1, 2, 3]}, tmp_path / "out", fixed, backend="local", progress=False)  # 2 runs again
+    assert again["square"].tolist() == [1, 4, 9] and "error" not in again
+    assert "1 of 3 runs on this machine (one after another); 2 finished earlier, reused" in capsys.readouterr().out
+
+
+def test_local_notebook_sweep_gives_each_kernel_its_share_of_the_cores(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABKIT_CPUS", "2")
+    monkeypatch.setattr("labkit.runner._gpu_machine", lambda: False)
+    nb = tiny_notebook(tmp_path / "tiny.ipynb")
+    table = sweep(nb, {"a": [1, 2]}, tmp_path / "out", {"b": 0.5}, backend="local", progress=False)
+    assert table["product"].tolist() == [0.5, 1.0] and set(table["omp"]) == {"1"}
 
 
 def test_serial_failures_are_rows_and_an_interrupted_sweep_continues(tmp_path, capsys):
