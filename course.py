@@ -138,7 +138,7 @@ def run_jobs(jobs: list[tuple[str, list, dict]]) -> None:
     """Run ``(name, command, environment)`` jobs, ``lanes()`` at a time (longest expected first; a
     lane that finishes takes the next job), and stop with the names of those that failed, once all are done.
     Side by side, each job and its kernels get one thread (torch, OpenMP, MKL; LABKIT_CPUS sizes a
-    sweep's local Ray cluster)."""
+    sweep's worker processes)."""
     import threading
 
     n = min(lanes(), len(jobs))

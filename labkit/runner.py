@@ -62,6 +62,9 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict[str,
         raise FileNotFoundError(f"notebook {notebook} does not exist")
     output.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("LABKIT_PROGRESS", "text")  # the executed copy gets epoch lines, not bars
+    # a notebook run from a chapter (a sweep's worker) writes no terminal progress of its own: its
+    # kernel's terminal is the chapter kernel's output, where the lines would land in the page
+    console = os.environ.pop("LABKIT_CONSOLE", None)
     quiet = logging.getLogger("papermill").level
     logging.getLogger("papermill").setLevel(logging.ERROR)  # its type-inference notes are not for readers
     try:
@@ -71,6 +74,8 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict[str,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])
     finally:
         logging.getLogger("papermill").setLevel(quiet)
+        if console is not None:
+            os.environ["LABKIT_CONSOLE"] = console
     return output
 
 

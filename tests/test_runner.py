@@ -266,3 +266,19 @@ def test_a_local_ray_cluster_takes_the_cpus_it_was_given(monkeypatch, cpus, work
         monkeypatch.setenv("LABKIT_CPUS", cpus)
     runner._connect(None, workers, 1)
     assert seen["num_cpus"] == expected
+
+
+def test_a_notebook_run_from_a_chapter_writes_no_console_lines_of_its_own(tmp_path, monkeypatch):
+    # course.py sets LABKIT_CONSOLE for a chapter's kernel; a sweep worker started from that kernel
+    # writes its terminal there, which is the chapter's output, so it must not get the variable
+    nb = nbf.v4.new_notebook()
+    nb.cells = [nbf.v4.new_code_cell("results_path = None"),
+                nbf.v4.new_code_cell("import os\nfrom labkit.runner import write_results\n"
+                                     "write_results(results_path, {'console': os.environ.get('LABKIT_CONSOLE', 'unset')})")]
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbf.write(nb, tmp_path / "w.ipynb")
+    monkeypatch.setenv("LABKIT_CONSOLE", "004:30")
+    table = sweep(tmp_path / "w.ipynb", [{}], tmp_path / "out", backend="serial", progress=False)
+    assert table["console"].tolist() == ["unset"]
+    assert os.environ["LABKIT_CONSOLE"] == "004:30"  # the chapter's own is kept
