@@ -10,9 +10,10 @@ for every item in a forked worker process, at most ``workers`` at once, and retu
 - Each worker prints into the caller's output: its lines are forwarded, whole, as they come.
 - A failed item raises here, with the item's name and its traceback; items that finished keep
   what they wrote (a run's checkpoint), so calling again continues.
-- Workers are forked: they start at once and share the caller's data without copying it. Where
-  forking is not safe or does not help (not Linux, a GPU, one core, ``workers=1``), the items run
-  here one after another, with the same results.
+- Workers are forked: they start at once and share the caller's data without copying it. Each
+  gets its share of the cores as torch's threads, and as OpenMP's for the processes it starts.
+  Where forking is not safe or does not help (not Linux, a GPU: :func:`on_cpu`, one core,
+  ``workers=1``), the items run here one after another, with the same results.
 
 ``LABKIT_WORKERS`` sets the number of workers; by default it is the cores this process may use
 (``LABKIT_CPUS`` where ``course.py`` runs two chapters side by side with one core each).
@@ -82,6 +83,17 @@ class _Lines:
         return False
 
 
+def on_cpu(device: Any = "auto") -> bool:
+    """Whether runs on ``device`` (a ``torch.device`` or a name; ``"auto"``: the one labkit picks,
+    :func:`labkit.runtime.pick_device`) train on the CPU, where they go at once. On a GPU they go
+    one after another: they would share one GPU, and a forked process cannot use CUDA."""
+    import torch
+
+    from labkit.runtime import pick_device
+
+    return (device if isinstance(device, torch.device) else pick_device(device)).type == "cpu"
+
+
 def at_once(n_items: int, n_workers: int | None = None, parallel: bool = True) -> int:
     """How many of ``n_items`` :func:`run_many` runs at once: at most ``n_workers`` (default
     :func:`workers`); 1 (here, one after another) when ``parallel`` is False or forking is unavailable."""
@@ -95,6 +107,8 @@ def _worker(fn: Callable, name: Hashable, args: tuple, threads: int, out: Any) -
     if os.environ.get("LABKIT_PROGRESS", "bar") == "bar":
         os.environ["LABKIT_PROGRESS"] = "text"  # epoch lines, not bars: the caller prints them into its output
     torch.set_num_threads(threads)  # before any parallel work: the forked OpenMP pool is not used
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # and the processes it starts (a notebook's kernel)
+        os.environ[var] = str(threads)
     console.pin()  # the terminal's progress lines keep going to the terminal
     sys.stdout = sys.stderr = _Lines(out, name)
     try:

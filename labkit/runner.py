@@ -316,10 +316,10 @@ def _local_point(task, point, fixed, folder, timeout, threads) -> dict:
 def _run_local(sw: _Sweep, todo: list[int], timeout: float | None, workers: int | None, say) -> None:
     from labkit import parallel
 
-    n = parallel.at_once(len(todo), workers, parallel=not _gpu_machine())
-    threads = max(1, parallel.cores() // n)
+    n = parallel.at_once(len(todo), workers, parallel=parallel.on_cpu())
     say("on this machine" + (" (one after another)" if n == 1 else ""))  # run_many says how, with more than one
-    items = {i: (sw.task, sw.points[i], sw.fixed, str(sw.folders[i]), timeout, threads if n > 1 else None) for i in todo}
+    # a worker's threads (torch's, and OpenMP's for a notebook's kernel) are run_many's share of the cores
+    items = {i: (sw.task, sw.points[i], sw.fixed, str(sw.folders[i]), timeout, None) for i in todo}
     results = parallel.run_many(_local_point, items, n_workers=n, what="sweep runs")
     sw.text = False  # each run said how it went as it finished; a bar still counts them
     for i, out in results.items():
@@ -327,15 +327,6 @@ def _run_local(sw: _Sweep, todo: list[int], timeout: float | None, workers: int 
             sw.failed(i, out["error"], out["detail"], out["seconds"])
         else:
             sw.done(i, out["results"], out["seconds"])
-
-
-def _gpu_machine() -> bool:
-    """Whether torch sees a GPU here (runs then share it one after another), without importing torch."""
-    if "torch" not in sys.modules and importlib.util.find_spec("torch") is None:
-        return False
-    import torch
-
-    return torch.cuda.is_available() or bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
 
 
 def _connect(address: str | None, workers: int | None, threads: int) -> tuple[Any, bool, str]:

@@ -252,8 +252,7 @@ def fit_many(jobs: dict, *, workers: int | None = None, device="auto", run_root=
     and is then loaded here from its finished checkpoint; elsewhere, or with ``workers=1``, they
     train here one after another. Either way every run has its usual folder, so a run that
     finished is not trained again, and one that was stopped continues."""
-    from labkit.parallel import at_once, run_many
-    from labkit.runtime import pick_device
+    from labkit.parallel import at_once, on_cpu, run_many
 
     common = dict(run_root=run_root, epoch_share=epoch_share)
     items = {}
@@ -262,8 +261,7 @@ def fit_many(jobs: dict, *, workers: int | None = None, device="auto", run_root=
             raise TypeError(f"fit_many: job {name!r} must be (spec, data, epochs) or (spec, data, epochs, kwargs); "
                             f"got {type(job).__name__}")
         items[name] = (*job[:3], {**(job[3] if len(job) == 4 else {}), **common})
-    dev = device if isinstance(device, torch.device) else pick_device(device)
-    in_workers = at_once(len(items), workers, parallel=dev.type == "cpu") > 1  # on one GPU: one after another
+    in_workers = at_once(len(items), workers, parallel=on_cpu(device)) > 1  # on one GPU: one after another
     if in_workers:
         run_many(_train_only, {k: (*job[:3], {**job[3], "device": "cpu", "fresh": fresh}) for k, job in items.items()},
                  n_workers=workers, what="training runs")

@@ -46,6 +46,22 @@ def test_run_many_names_the_failed_item_and_its_error():
         parallel.run_many(_die, {0: (0,), 1: (1,)}, n_workers=2)
 
 
+def _threads(x):
+    return {"torch": torch.get_num_threads(), "omp": os.environ.get("OMP_NUM_THREADS")}
+
+
+def test_each_worker_gets_its_share_of_the_cores_for_itself_and_its_processes(monkeypatch):
+    monkeypatch.setenv("LABKIT_CPUS", "4")
+    out = parallel.run_many(_threads, {1: (1,), 2: (2,)}, n_workers=2)
+    assert out == {1: {"torch": 2, "omp": "2"}, 2: {"torch": 2, "omp": "2"}}
+
+
+def test_on_cpu_says_where_runs_train():
+    assert parallel.on_cpu("cpu") and parallel.on_cpu(torch.device("cpu"))
+    assert not parallel.on_cpu(torch.device("cuda")) and not parallel.on_cpu(torch.device("mps"))
+    assert parallel.on_cpu() == (not torch.cuda.is_available() and not torch.backends.mps.is_available())
+
+
 def test_one_worker_or_parallel_off_runs_here(capsys):
     assert parallel.run_many(_square, {"a": (2,)}, n_workers=4) == {"a": {"x": 2, "square": 4}}
     assert parallel.run_many(_fail, {1: (1,), 3: (3,)}, parallel=False) == {1: 1, 3: 3}

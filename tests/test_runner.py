@@ -118,7 +118,7 @@ def pid_and_square(a, fail_on=(), flag=None):
 def test_local_sweep_runs_at_once_in_workers_and_failures_are_rows(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LABKIT_CPUS", "2")  # two cores: two runs at once, one thread each
     monkeypatch.setenv("LABKIT_PROGRESS", "text")
-    monkeypatch.setattr("labkit.runner._gpu_machine", lambda: False)
+    monkeypatch.setattr("labkit.parallel.on_cpu", lambda device="auto": True)
     fixed = {"fail_on": [2], "flag": str(tmp_path / "flag")}
     table = sweep(pid_and_square, {"a": [1, 2, 3]}, tmp_path / "out", fixed, backend="local")
     said = capsys.readouterr().out
@@ -136,7 +136,7 @@ def test_local_sweep_runs_at_once_in_workers_and_failures_are_rows(tmp_path, mon
 
 def test_local_notebook_sweep_gives_each_kernel_its_share_of_the_cores(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_CPUS", "2")
-    monkeypatch.setattr("labkit.runner._gpu_machine", lambda: False)
+    monkeypatch.setattr("labkit.parallel.on_cpu", lambda device="auto": True)
     nb = tiny_notebook(tmp_path / "tiny.ipynb")
     table = sweep(nb, {"a": [1, 2]}, tmp_path / "out", {"b": 0.5}, backend="local", progress=False)
     assert table["product"].tolist() == [0.5, 1.0] and set(table["omp"]) == {"1"}

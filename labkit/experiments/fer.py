@@ -274,15 +274,14 @@ def run_cells(task, cells: Sequence[tuple[str, int]], fixed: dict[str, Any], swe
     (``"serial"`` or ``"ray"``), whose table says where each ran; a failed run stops the chapter
     with its error. ``fixed["run"]`` (device, run_root) gets an absolute run folder, so workers
     elsewhere find the same checkpoints."""
-    from labkit.parallel import run_many
-    from labkit.runtime import pick_device
+    from labkit.parallel import on_cpu, run_many
     from labkit.train import runs_root
 
     run = dict(fixed.get("run") or {})
     fixed = {**fixed, "run": {**run, "run_root": str(runs_root(run.get("run_root")).resolve())}}
     if sweep == "off":
-        on_cpu = pick_device(run.get("device") or "auto").type == "cpu"
-        out = run_many(_cell, {(c, s): (task, c, s, fixed) for c, s in cells}, parallel=on_cpu, what=f"{label} runs")
+        out = run_many(_cell, {(c, s): (task, c, s, fixed) for c, s in cells}, parallel=on_cpu(run.get("device") or "auto"),
+                       what=f"{label} runs")
         return [out[cell] for cell in cells]
     from labkit.runner import sweep as run_sweep
 
