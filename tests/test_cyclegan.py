@@ -169,6 +169,28 @@ def test_cyclegan_schedules_and_a_resumed_run_is_exact(tmp_path):
     assert whole.snapshot().dtype == torch.uint8 and len(whole.pool_A.images) == 50  # 64 fakes seen, the pool holds 50
 
 
+def test_one_pass_over_two_batches_is_two_passes():
+    """The trainer runs a network once over two batches (``_paired``); with instance norm everywhere
+    that is the same function as two passes, in training mode and for the gradient."""
+    from labkit.train.cyclegan import _paired
+
+    torch.manual_seed(0)
+    x, y = torch.randn(3, 1, 48, 48), torch.randn(5, 1, 48, 48)
+    for net in (ResnetGenerator(1, 0.125, 2), PatchDiscriminator(1, 0.125)):
+        net.train()
+        one_x, one_y = _paired(net, x, y)
+        assert one_x.shape[0] == 3 and one_y.shape[0] == 5
+        assert torch.allclose(one_x, net(x), atol=1e-5) and torch.allclose(one_y, net(y), atol=1e-5)
+        (one_x.square().mean() + one_y.abs().mean()).backward()
+        paired = [p.grad.clone() for p in net.parameters()]
+        net.zero_grad()
+        (net(x).square().mean() + net(y).abs().mean()).backward()
+        for a, b in zip(paired, (p.grad for p in net.parameters())):
+            assert torch.allclose(a, b, atol=1e-5, rtol=1e-4)
+    bn = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))  # batch statistics: it gets two passes
+    assert torch.equal(_paired(bn, x, y)[0], bn(x)) and not torch.allclose(bn(torch.cat([x, y]))[:3], bn(x), atol=1e-3)
+
+
 def test_part_b_filter_keeps_confident_faces():
     """Fakes whose fate is known: copies of real faces pass the face check (and are kept when the
     classifier calls them neutral); blank, washed-out, sharpened and noise images fail its
@@ -242,8 +264,8 @@ def test_extra_critic_steps_draw_from_all_of_domain_a():
 
     class SpyA(Spy):
         def forward(self, x):
-            if x.requires_grad is False:
-                seen.append(x[:, 0, 0, 0].clone())
+            if x.requires_grad is False:  # a critic step: real A, then the generated faces, in one pass
+                seen.append(x[: len(x) // 2, 0, 0, 0].clone())
             return super().forward(x)
 
     G = nn.Sequential(nn.Conv2d(1, 1, 1))
@@ -251,7 +273,7 @@ def test_extra_critic_steps_draw_from_all_of_domain_a():
     t = CycleGANTrainer(G, F, SpyA(), Spy(), B, epochs=1, loss=WGANGPLoss(10.0), d_steps=4, pool=0, lambda_id=0,
                         device="cpu")
     t.fit(BatchSource(A, batch_size=4), 1)
-    real_a = seen[::2]  # each critic step reads real A first, then the generated faces
+    real_a = seen
     assert len(real_a) == 10 * 4  # 10 generator steps of 4 critic steps
     outside = 0
     for step in range(10):

@@ -61,6 +61,17 @@ class ImagePool:
         self.images = [im.to(device) for im in images]
 
 
+def _paired(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``net(x), net(y)`` (as float32). CycleGAN's networks normalise each image on its own (instance
+    norm), so one pass over both batches computes the same, and on a CPU it is about 10% cheaper a
+    step than two small passes. A network with batch norm gets two passes: its statistics are the
+    batch's."""
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules()):
+        return net(x).float(), net(y).float()
+    out = net(torch.cat([x, y])).float()
+    return out[: len(x)], out[len(x):]
+
+
 class CycleGANTrainer(Trainer):
     def __init__(self, G: nn.Module, F: nn.Module, D_A: nn.Module, D_B: nn.Module, B: torch.Tensor, *, epochs: int,
                  loss=None, lambda_cyc: float = 10.0, lambda_id: float = 0.5, weighted_cycle: bool = False,
@@ -128,8 +139,8 @@ class CycleGANTrainer(Trainer):
                 with torch.no_grad(), self.autocast():
                     pool_b, pool_a = self.pool_B(self.G(ra).float()), self.pool_A(self.F(rb).float())
             with self.autocast():
-                out_a_real, out_a_fake = self.D_A(ra).float(), self.D_A(pool_a).float()
-                out_b_real, out_b_fake = self.D_B(rb).float(), self.D_B(pool_b).float()
+                out_a_real, out_a_fake = _paired(self.D_A, ra, pool_a)
+                out_b_real, out_b_fake = _paired(self.D_B, rb, pool_b)
                 loss_d = self.loss.d_loss(out_a_real, out_a_fake) + self.loss.d_loss(out_b_real, out_b_fake)
             penalty = self.loss.penalty(self.D_A, ra, pool_a) + self.loss.penalty(self.D_B, rb, pool_b)
             opt_d.zero_grad(set_to_none=True)
@@ -139,10 +150,13 @@ class CycleGANTrainer(Trainer):
         with self.autocast():
             adv = self.loss.g_loss(self.D_B(fake_b).float()) + self.loss.g_loss(self.D_A(fake_a).float())
             gamma = self.gamma()
-            cyc = (self._cycle(a, self.F(fake_b).float(), self.D_A, gamma)
-                   + self._cycle(b, self.G(fake_a).float(), self.D_B, gamma))
-            idt = ((self.F(a).float() - a).abs().mean() + (self.G(b).float() - b).abs().mean()) if self.lambda_id \
-                else torch.zeros((), device=self.device)
+            if self.lambda_id:
+                rec_a, idt_a = _paired(self.F, fake_b, a)
+                rec_b, idt_b = _paired(self.G, fake_a, b)
+                idt = (idt_a - a).abs().mean() + (idt_b - b).abs().mean()
+            else:
+                rec_a, rec_b, idt = self.F(fake_b).float(), self.G(fake_a).float(), torch.zeros((), device=self.device)
+            cyc = self._cycle(a, rec_a, self.D_A, gamma) + self._cycle(b, rec_b, self.D_B, gamma)
             loss_g = adv + self.lambda_cyc * cyc + self.lambda_cyc * self.lambda_id * idt
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
