@@ -193,6 +193,25 @@ def test_a_metric_may_return_several_named_values():
     assert "both" not in t.history[0] and calls == [1, 2]  # one call per epoch
 
 
+def test_a_one_thread_run_is_timed_by_its_own_cpu_time():
+    """Runs in labkit.parallel's workers share the cores, one thread each: their seconds are their
+    CPU time, which the others' turns do not inflate (a sleep stands in for them here). With more
+    threads, or on a GPU, an epoch is timed by the wall clock."""
+    import time
+
+    threads = torch.get_num_threads()
+    try:
+        seconds = {}
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            t = Toy(bad_epoch=0).fit(BatchSource(torch.randn(8, 1), batch_size=4), 2,
+                                     metrics={"wait": lambda tr: time.sleep(0.25) or 0.0})
+            seconds[n] = t.seconds
+    finally:
+        torch.set_num_threads(threads)
+    assert seconds[1] < 0.2 and seconds[2] >= 0.5
+
+
 @pytest.mark.parametrize("d_steps", [1, 3])
 def test_one_generator_forward_per_step_reused_by_the_generator_step(d_steps):
     """As pytorch/examples' dcgan/main.py: G runs once per discriminator step, and the generator

@@ -143,6 +143,15 @@ def _progress_mode() -> str:
     return mode
 
 
+def run_clock(device: torch.device) -> Callable[[], float]:
+    """The clock that times a run's epochs (``Trainer.seconds``): the time the run itself needs. In a
+    one-thread process on the CPU, its CPU time: worker processes of :mod:`labkit.parallel` share
+    the cores, and a run's wall-clock time would count the others' turns, so runs trained side by
+    side could not be compared. Elsewhere (several threads, a GPU) the wall clock."""
+    if device.type == "cpu" and torch.get_num_threads() == 1:
+        return time.process_time
+    return time.perf_counter
+
 class Trainer:
     """Subclass and implement ``train_step``; optionally ``snapshot`` and ``extra_state``.
 
@@ -255,7 +264,8 @@ class Trainer:
 
             bar = tqdm(total=(epochs - self.epoch) * len(data), desc=self.name, leave=True)
         while self.epoch < epochs:
-            start = time.perf_counter()
+            clock = run_clock(self.device)
+            start = clock()
             self.train_mode(True)
             records: list[dict[str, torch.Tensor]] = []
             for i, batch in enumerate(data.epoch(self.gen)):
@@ -286,7 +296,7 @@ class Trainer:
                     value = fn(self)
                     extra.update({k: float(v) for k, v in value.items()} if isinstance(value, dict) else {name: float(value)})
             self.train_mode(True)
-            took = time.perf_counter() - start
+            took = clock() - start
             self.seconds += took
             self.history.append({"epoch": self.epoch, **means, **extra, "seconds": took})
             # text mode: every epoch of a short run, about ten lines of a long one, and the last
