@@ -15,8 +15,9 @@ for every item in a forked worker process, at most ``workers`` at once, and retu
   Where forking is not safe or does not help (not Linux, a GPU: :func:`on_cpu`, one core,
   ``workers=1``), the items run here one after another, with the same results.
 
-``LABKIT_WORKERS`` sets the number of workers; by default it is the cores this process may use
-(``LABKIT_CPUS`` where ``course.py`` runs two chapters side by side with one core each).
+``LABKIT_WORKERS`` sets the number of workers; by default it is twice the cores this process may
+use (:func:`workers`: the cores are shared, and none idles while the last items run), or one on one
+core (``LABKIT_CPUS`` where ``course.py`` runs two chapters side by side with one core each).
 """
 from __future__ import annotations
 
@@ -42,10 +43,19 @@ def cores() -> int:
 
 
 def workers() -> int:
-    """How many items :func:`run_many` runs at once by default: ``LABKIT_WORKERS``, else :func:`cores`."""
+    """How many items :func:`run_many` runs at once by default: ``LABKIT_WORKERS``, else twice the
+    :func:`cores` (one on one core).
+
+    More workers than cores share them, and sharing costs nothing measurable for these networks,
+    while it keeps every core busy until the last item ends: with two cores and three equal items,
+    two at a time leave a core idle while the third runs alone. Measured on a 2-core AMD EPYC
+    (CycleGAN steps, one thread per worker): three items 14.9 s two at a time, 12.1 s all three
+    at once; four items 15.9 s two at a time, 16.1 s all four at once. On one core sharing gains
+    nothing, so the items run there one after another."""
     if os.environ.get("LABKIT_WORKERS", "").strip():
         return _positive("LABKIT_WORKERS", os.environ["LABKIT_WORKERS"])
-    return cores()
+    n = cores()
+    return 2 * n if n > 1 else 1
 
 
 def _positive(name: str, value: str) -> int:
@@ -123,8 +133,8 @@ def run_many(fn: Callable[..., Any], items: dict[Hashable, tuple], *, n_workers:
              parallel: bool = True, what: str = "runs") -> dict[Hashable, Any]:
     """``{name: fn(*args)}`` for every ``name: args`` of ``items``, in that order; at most
     ``n_workers`` (default :func:`workers`) at once in forked processes of ``cores() //
-    n_workers`` threads each, or here one after another when ``parallel`` is False, forking is
-    unavailable, or only one worker would run."""
+    n_workers`` threads each (at least one: more workers than cores share them), or here one after
+    another when ``parallel`` is False, forking is unavailable, or only one worker would run."""
     n = at_once(len(items), n_workers, parallel)
     if n == 1:
         return {name: fn(*args) for name, args in items.items()}

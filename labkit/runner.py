@@ -71,7 +71,10 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict[str,
         pm.execute_notebook(str(notebook), str(output), parameters=parameters or {},
                             cwd=str(cwd or notebook.parent), progress_bar=False,
                             execution_timeout=None if timeout is None else int(timeout),
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            # CRITICAL: papermill's shutdown interrupts the kernel, which may log
+                            # "KeyboardInterrupt caught in kernel" at ERROR; from a sweep's worker
+                            # that line lands in the chapter's page. Cell errors reach the notebook.
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     finally:
         logging.getLogger("papermill").setLevel(quiet)
         if console is not None:
@@ -412,8 +415,8 @@ def sweep(task: str | Path | Callable[..., dict], points: Sequence[dict[str, Any
 
     ``backend``: ``"ray"``, ``"local"`` or ``"serial"`` (see the module's notes); default: Ray when
     ``address`` or ``$RAY_ADDRESS`` is given or Ray is already running, else local. ``"local"``:
-    ``workers`` runs at once at most (default: the cores, or $LABKIT_CPUS), the cores shared among
-    them. On Ray: ``address`` of an existing cluster (``"auto"``, ``"ray://host:10001"``; default
+    ``workers`` runs at once at most (default: :func:`labkit.parallel.workers`, twice the cores), the
+    cores shared among them. On Ray: ``address`` of an existing cluster (``"auto"``, ``"ray://host:10001"``; default
     ``$RAY_ADDRESS``, else a local cluster); ``workers``: at most this many runs at once (a local
     cluster gets ``workers × threads`` CPUs; default: all cores, or $LABKIT_CPUS); ``threads``: CPUs and torch threads
     per run; ``gpus``: GPUs per run (default 1 when the cluster has GPUs, else 0); ``retries``: Ray's
@@ -482,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "default otherwise) or serial (one run after another)")
     ap.add_argument("--address", default=None,
                     help="an existing Ray cluster: 'auto', 'ray://host:10001' (default: $RAY_ADDRESS, else a local one)")
-    ap.add_argument("--workers", type=int, default=None, help="at most this many runs at once (default: all cores)")
+    ap.add_argument("--workers", type=int, default=None, help="at most this many runs at once (default: twice the cores locally, all cores on Ray)")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads per run on Ray (default 1)")
     ap.add_argument("--timeout", type=float, default=None, help="seconds a run may take")
     ap.add_argument("--rerun", action="store_true", help="run every point again, even those finished earlier")

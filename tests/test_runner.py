@@ -116,13 +116,13 @@ def pid_and_square(a, fail_on=(), flag=None):
 
 
 def test_local_sweep_runs_at_once_in_workers_and_failures_are_rows(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("LABKIT_CPUS", "2")  # two cores: two runs at once, one thread each
+    monkeypatch.setenv("LABKIT_CPUS", "2")  # two cores: up to four runs at once, sharing them, one thread each
     monkeypatch.setenv("LABKIT_PROGRESS", "text")
     monkeypatch.setattr("labkit.parallel.on_cpu", lambda device="auto": True)
     fixed = {"fail_on": [2], "flag": str(tmp_path / "flag")}
     table = sweep(pid_and_square, {"a": [1, 2, 3]}, tmp_path / "out", fixed, backend="local")
     said = capsys.readouterr().out
-    assert "3 of 3 runs on this machine\n[labkit] 3 sweep runs, 2 at a time in worker processes of 1 thread each" in said
+    assert "3 of 3 runs on this machine\n[labkit] 3 sweep runs, 3 at a time in worker processes of 1 thread each" in said
     assert "sweep: {'a': 1} done in" in said and "sweep: {'a': 2} failed: ValueError: a=2 fails" in said
     assert said.count("sweep: {'a': 1} done") == 1  # once, from its worker, as it finished
     assert table["square"].tolist()[::2] == [1.0, 9.0] and table["error"].tolist()[1] == "ValueError: a=2 fails"
