@@ -28,6 +28,7 @@ import sys
 import time
 import traceback
 import warnings
+from dataclasses import dataclass
 from typing import Any, Callable, Hashable
 
 from labkit import console
@@ -129,12 +130,25 @@ def _worker(fn: Callable, name: Hashable, args: tuple, threads: int, out: Any) -
     out.put((name, "done", result))
 
 
+@dataclass(frozen=True)
+class Failed:
+    """What :func:`run_many` returns, with ``keep_going``, for an item whose worker raised or died:
+    the error's text (a traceback, or how the process stopped)."""
+
+    error: str
+
+
 def run_many(fn: Callable[..., Any], items: dict[Hashable, tuple], *, n_workers: int | None = None,
-             parallel: bool = True, what: str = "runs") -> dict[Hashable, Any]:
+             parallel: bool = True, what: str = "runs", keep_going: bool = False) -> dict[Hashable, Any]:
     """``{name: fn(*args)}`` for every ``name: args`` of ``items``, in that order; at most
     ``n_workers`` (default :func:`workers`) at once in forked processes of ``cores() //
     n_workers`` threads each (at least one: more workers than cores share them), or here one after
-    another when ``parallel`` is False, forking is unavailable, or only one worker would run."""
+    another when ``parallel`` is False, forking is unavailable, or only one worker would run.
+
+    A failed item (it raised, or its worker process died) stops the call: no further item starts,
+    and once the running ones end a ``RuntimeError`` names every failure. With ``keep_going`` the
+    other items run to the end and a failed one's result is a :class:`Failed`, its error's text
+    (only in worker processes: run here, an item's exception propagates)."""
     n = at_once(len(items), n_workers, parallel)
     if n == 1:
         return {name: fn(*args) for name, args in items.items()}
@@ -146,7 +160,7 @@ def run_many(fn: Callable[..., Any], items: dict[Hashable, tuple], *, n_workers:
     pending, running, results, errors = list(items), {}, {}, {}
     try:
         while pending or running:
-            while pending and len(running) < n and not errors:
+            while pending and len(running) < n and (keep_going or not errors):
                 name = pending.pop(0)
                 p = ctx.Process(target=_worker, args=(fn, name, items[name], threads, out), daemon=True)
                 with warnings.catch_warnings():  # Python 3.12 warns on fork with threads; workers use none
@@ -182,6 +196,8 @@ def run_many(fn: Callable[..., Any], items: dict[Hashable, tuple], *, n_workers:
         for p in running.values():
             p.terminate()
             p.join()
+    if keep_going:
+        return {name: results[name] if name in results else Failed(errors[name]) for name in items}
     if errors:
         said = "\n\n".join(f"{name}:\n{text.rstrip()}" for name, text in errors.items())
         raise RuntimeError(f"{len(errors)} of {len(items)} {what} failed in worker processes ({', '.join(map(str, errors))}); "

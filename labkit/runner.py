@@ -12,9 +12,9 @@ Where runs go (``backend``):
   task that asks for one GPU when the cluster has GPUs (Ray gives each its own through
   ``CUDA_VISIBLE_DEVICES``) and ``threads`` CPUs, which are also its torch/OpenMP threads. The
   default when an address is given or Ray is already running.
-- ``"local"``: on this machine's CPU cores, as many at once as it has, in worker processes of
-  :mod:`labkit.parallel` (one after another on a GPU machine, or where processes cannot be
-  forked). The default otherwise: the same runs at once as a local Ray cluster, without the 6 to
+- ``"local"``: on this machine's CPU cores, up to twice as many at once as it has (they share
+  them), in worker processes of :mod:`labkit.parallel` (one after another on a GPU machine, or
+  where processes cannot be forked). The default otherwise: the same runs at once as a local Ray cluster, without the 6 to
   12 s that starting one takes on 2 cores (``benchmarks/bench_sweep.py``: the quick grid's sweep
   took 21.4 s here against 25.8 s on Ray plus its 6.3 s start, and 25.0 s one after another).
 - ``"serial"``: one after another in this process.
@@ -23,7 +23,8 @@ Every point has its own folder under the sweep's ``out`` folder, named after its
 a short hash of them and of the fixed ones); a finished run leaves ``results.json`` and
 ``run.json`` there and is not run again when the sweep is repeated, so an interrupted sweep
 continues where it stopped. A failed run is a row with an ``error`` (and ``error.txt`` in its
-folder); the others go on, and it runs again next time. From a shell::
+folder), also when its worker process dies (killed, out of memory); the others go on, and it runs
+again next time. From a shell::
 
     python -m labkit.runner notebooks/mnist_gan_run.ipynb -p F 1 -p D 2
     python -m labkit.runner notebooks/mnist_gan_run.ipynb --grid F=0.25,0.5 --grid D=1,2 --out runs/grid
@@ -323,10 +324,15 @@ def _run_local(sw: _Sweep, todo: list[int], timeout: float | None, workers: int 
     say("on this machine" + (" (one after another)" if n == 1 else ""))  # run_many says how, with more than one
     # a worker's threads (torch's, and OpenMP's for a notebook's kernel) are run_many's share of the cores
     items = {i: (sw.task, sw.points[i], sw.fixed, str(sw.folders[i]), timeout, None) for i in todo}
-    results = parallel.run_many(_local_point, items, n_workers=n, what="sweep runs")
+    # keep_going: a point whose worker dies (killed, out of memory) is a failed row, the others go on
+    results = parallel.run_many(_local_point, items, n_workers=n, what="sweep runs", keep_going=True)
     sw.text = False  # each run said how it went as it finished; a bar still counts them
     for i, out in results.items():
-        if "error" in out:
+        if isinstance(out, parallel.Failed):
+            first = out.error.strip().splitlines()[0] if out.error.strip() else "the worker failed"
+            print(f"sweep: {sw.points[i]} failed: {first}", flush=True)
+            sw.failed(i, first, out.error, float("nan"))
+        elif "error" in out:
             sw.failed(i, out["error"], out["detail"], out["seconds"])
         else:
             sw.done(i, out["results"], out["seconds"])

@@ -46,6 +46,15 @@ def test_run_many_names_the_failed_item_and_its_error():
         parallel.run_many(_die, {0: (0,), 1: (1,)}, n_workers=2)
 
 
+def test_run_many_keeps_going_past_failures_when_asked():
+    items = {0: (0,), 1: (1,), 2: (2,), 3: (3,)}
+    out = parallel.run_many(_die, items, n_workers=2, keep_going=True)  # 2 and 3 start after 1 died
+    assert [out[k] for k in (0, 2, 3)] == [0, 2, 3] and isinstance(out[1], parallel.Failed)
+    assert "stopped with exit code 3" in out[1].error
+    out = parallel.run_many(_fail, items, n_workers=2, keep_going=True)
+    assert "ValueError: two is not allowed" in out[2].error and [out[k] for k in (0, 1, 3)] == [0, 1, 3]
+
+
 def _threads(x):
     return {"torch": torch.get_num_threads(), "omp": os.environ.get("OMP_NUM_THREADS")}
 

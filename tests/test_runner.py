@@ -134,6 +134,23 @@ def test_local_sweep_runs_at_once_in_workers_and_failures_are_rows(tmp_path, mon
     assert "1 of 3 runs on this machine (one after another); 2 finished earlier, reused" in capsys.readouterr().out
 
 
+def square_or_die(a):
+    if a == 2:
+        os._exit(9)  # as a worker killed for memory would end: no exception, no message
+    return {"square": a * a}
+
+
+def test_local_sweep_keeps_going_when_a_worker_dies(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LABKIT_CPUS", "2")
+    monkeypatch.setenv("LABKIT_WORKERS", "2")  # two at a time: the third point starts after the death
+    monkeypatch.setattr("labkit.parallel.on_cpu", lambda device="auto": True)
+    table = sweep(square_or_die, {"a": [1, 2, 3]}, tmp_path / "out", backend="local", progress=False)
+    assert table["square"].tolist()[::2] == [1.0, 9.0]
+    assert "stopped with exit code 9" in table["error"].tolist()[1] and table["error"].isna().tolist() == [True, False, True]
+    assert "sweep: {'a': 2} failed: the worker process stopped with exit code 9" in capsys.readouterr().out
+    assert "exit code 9" in next((tmp_path / "out").glob("a2-*/error.txt")).read_text()
+
+
 def test_local_notebook_sweep_gives_each_kernel_its_share_of_the_cores(tmp_path, monkeypatch):
     monkeypatch.setenv("LABKIT_CPUS", "2")
     monkeypatch.setattr("labkit.parallel.on_cpu", lambda device="auto": True)
