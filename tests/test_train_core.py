@@ -232,6 +232,33 @@ def test_one_generator_forward_per_step_reused_by_the_generator_step(d_steps):
     assert set(stats) >= {"loss_d", "loss_g", "d_real", "d_fake", "d_acc"}
 
 
+def test_generator_step_computes_no_gradient_for_the_discriminator():
+    """D is frozen while it scores the fakes for G's step: its gradients stay those of its own
+    step, G's are the same as with D unfrozen, and D's weights want gradients again afterwards."""
+    from labkit.train.core import frozen
+
+    torch.manual_seed(0)
+    G, D = MnistGenerator(F=0.1), MnistDiscriminator(F=0.1)
+    t = GANTrainer(G, D, loss=BCELoss(), device="cpu", amp=False)
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    _, fake = t.d_step(x, None)
+    d_grads = [p.grad.clone() for p in D.parameters()]
+    # G's gradient with D not frozen, by hand, for comparison
+    out = D(fake)
+    want = torch.autograd.grad(t.loss.g_loss(out.float()), list(G.parameters()), retain_graph=True)
+    t.g_step(fake, None)
+    assert all(torch.equal(p.grad, g) for p, g in zip(D.parameters(), d_grads))  # untouched by G's step
+    assert all(p.requires_grad for p in D.parameters())
+    for p, w in zip(G.parameters(), want):  # the gradient G's optimiser stepped with
+        assert torch.allclose(p.grad, w, atol=1e-6)
+    with frozen(D):
+        assert not any(p.requires_grad for p in D.parameters())
+        with pytest.raises(RuntimeError, match="boom"):
+            with frozen(G):
+                raise RuntimeError("boom")
+        assert all(p.requires_grad for p in G.parameters())  # restored, even after an error
+
+
 def test_ema_generator_is_the_moving_average_and_draws_the_samples(tmp_path):
     torch.manual_seed(0)
     G, D = MnistGenerator(F=0.1), MnistDiscriminator(F=0.1)

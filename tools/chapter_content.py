@@ -799,7 +799,9 @@ source(GANTrainer.d_step)"""),
             md("cc-004-gstep-text", r"""
 The generator's step, its objective first again. Like `errG` in block (2), it scores the
 discriminator step's own fakes with the updated $D$, without detaching them: one generator forward
-per step, and the gradient flows back through $D$ into $G$, but only $G$'s optimiser steps. With BCE, `g_loss` scores the fakes against the label *real*: the
+per step, and the gradient flows back through $D$ into $G$, but only $G$'s optimiser steps. `frozen(self.D)`
+keeps the backward pass from computing a gradient for $D$'s weights, which nothing would use (`errG.backward()`
+above computes it, and the next `netD.zero_grad()` throws it away). With BCE, `g_loss` scores the fakes against the label *real*: the
 non-saturating loss of `errG` above, which keeps a strong gradient while $D$ still wins easily."""),
             code("cc-004-gstep-source", """
 print(inspect.getcomments(GANTrainer.g_step))

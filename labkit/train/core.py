@@ -21,6 +21,7 @@ the rest:
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -125,6 +126,23 @@ class BatchSource:
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
             yield tuple(t[idx] for t in self.tensors)
+
+
+@contextlib.contextmanager
+def frozen(*nets: nn.Module) -> Iterator[None]:
+    """Inside, the networks' weights ask for no gradient, so a backward pass through what they
+    computed here (a discriminator scoring the generator's fakes) gives the gradient for the
+    input and skips the one for their weights, which no optimiser would use. Autograd records
+    this when the forward runs, so the backward may come after the block. junyanz's CycleGAN does
+    the same (``set_requires_grad(netD, False)`` before the generators' step)."""
+    params = [p for net in nets for p in net.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 def linear_decay(epoch: int, total: int, decay_from: float) -> float:

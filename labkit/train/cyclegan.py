@@ -24,7 +24,7 @@ from torch import nn
 from torchvision.utils import make_grid
 
 from labkit.losses import LSGANLoss, weighted_cycle_loss
-from labkit.train.core import Trainer, linear_decay
+from labkit.train.core import Trainer, frozen, linear_decay
 from labkit.train.gan import to_uint8
 
 
@@ -146,8 +146,9 @@ class CycleGANTrainer(Trainer):
             opt_d.zero_grad(set_to_none=True)
             (loss_d + penalty).backward()
             opt_d.step()
-        # generators, on this step's translations, scored by the updated discriminators
-        with self.autocast():
+        # generators, on this step's translations, scored by the updated discriminators (frozen:
+        # the backward pass skips their weights' gradients)
+        with self.autocast(), frozen(self.D_A, self.D_B):
             adv = self.loss.g_loss(self.D_B(fake_b).float()) + self.loss.g_loss(self.D_A(fake_a).float())
             gamma = self.gamma()
             if self.lambda_id:

@@ -15,7 +15,7 @@ from torch import nn
 from torchvision.utils import make_grid
 
 from labkit.losses import BCELoss
-from labkit.train.core import Trainer, linear_decay
+from labkit.train.core import Trainer, frozen, linear_decay
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -115,9 +115,10 @@ class GANTrainer(Trainer):
 
     # Generator step: maximise log D(G(z)) (the non-saturating loss; or the loss's own), on the
     # discriminator step's fakes, scored by the updated D and not detached: the gradient flows
-    # back through D into G, but only G's optimiser steps. Conditional fakes keep their labels.
+    # back through D into G, and only G's optimiser steps. D is frozen while it scores them, so
+    # the backward pass computes no gradient for D's weights. Conditional fakes keep their labels.
     def g_step(self, fake: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        with self.autocast():
+        with self.autocast(), frozen(self.D):
             out = self._D(self.augment(fake), y).float()
             loss_g = self.loss.g_loss(out)
         opt = self.optimizers["G"]
