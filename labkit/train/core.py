@@ -170,6 +170,7 @@ def run_clock(device: torch.device) -> Callable[[], float]:
         return time.process_time
     return time.perf_counter
 
+
 class Trainer:
     """Subclass and implement ``train_step``; optionally ``snapshot`` and ``extra_state``.
 
