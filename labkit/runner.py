@@ -328,10 +328,11 @@ def _run_local(sw: _Sweep, todo: list[int], timeout: float | None, workers: int 
     results = parallel.run_many(_local_point, items, n_workers=n, what="sweep runs", keep_going=True)
     sw.text = False  # each run said how it went as it finished; a bar still counts them
     for i, out in results.items():
-        if isinstance(out, parallel.Failed):
-            first = out.error.strip().splitlines()[0] if out.error.strip() else "the worker failed"
-            print(f"sweep: {sw.points[i]} failed: {first}", flush=True)
-            sw.failed(i, first, out.error, float("nan"))
+        if isinstance(out, parallel.Failed):  # the worker died, or raised what _local_point does not catch
+            # the text's last line: how the process stopped, or the exception after its traceback
+            short = out.error.strip().splitlines()[-1] if out.error.strip() else "the worker failed"
+            print(f"sweep: {sw.points[i]} failed: {short}", flush=True)
+            sw.failed(i, short, out.error, float("nan"))
         elif "error" in out:
             sw.failed(i, out["error"], out["detail"], out["seconds"])
         else:

@@ -137,6 +137,8 @@ def test_local_sweep_runs_at_once_in_workers_and_failures_are_rows(tmp_path, mon
 def square_or_die(a):
     if a == 2:
         os._exit(9)  # as a worker killed for memory would end: no exception, no message
+    if a == 4:
+        raise SystemExit("a=4 quits")  # not an Exception: the point's own handler lets it through
     return {"square": a * a}
 
 
@@ -149,6 +151,9 @@ def test_local_sweep_keeps_going_when_a_worker_dies(tmp_path, monkeypatch, capsy
     assert "stopped with exit code 9" in table["error"].tolist()[1] and table["error"].isna().tolist() == [True, False, True]
     assert "sweep: {'a': 2} failed: the worker process stopped with exit code 9" in capsys.readouterr().out
     assert "exit code 9" in next((tmp_path / "out").glob("a2-*/error.txt")).read_text()
+    quit_ = sweep(square_or_die, {"a": [4, 5]}, tmp_path / "out4", backend="local", progress=False)
+    assert quit_["error"].tolist()[0] == "SystemExit: a=4 quits"  # the exception, not "Traceback (...)"
+    assert quit_["square"].tolist()[1] == 25.0
 
 
 def test_local_notebook_sweep_gives_each_kernel_its_share_of_the_cores(tmp_path, monkeypatch):
