@@ -78,6 +78,7 @@ class WGANGPLoss:
     the generator maximises E[C(fake)]; ``lambda_gp`` weighs the penalty (10 in the paper)."""
 
     name = "wgan-gp"
+    draws_on_host = True  # the penalty's interpolation weights come from a CPU generator (no CUDA graph)
 
     def __init__(self, lambda_gp: float = 10.0):
         self.lambda_gp = lambda_gp

@@ -171,6 +171,16 @@ def run_clock(device: torch.device) -> Callable[[], float]:
     return time.perf_counter
 
 
+def _portable(opt_state: dict[str, Any]) -> dict[str, Any]:
+    """An optimiser's state dict that loads on any device: ``capturable`` (set while a step replays as
+    a CUDA graph, :mod:`labkit.train.graphs`) saved as off, which a CPU run needs; a GPU run turns
+    it on again when it captures."""
+    for group in opt_state["param_groups"]:
+        if group.get("capturable"):
+            group["capturable"] = False
+    return opt_state
+
+
 class Trainer:
     """Subclass and implement ``train_step``; optionally ``snapshot`` and ``extra_state``.
 
@@ -209,6 +219,8 @@ class Trainer:
             for m in self.models.values():
                 if any(p.requires_grad for p in m.parameters()):  # not a moving average's copy
                     m.compile()
+        self.compiled = compile
+        self.captured = None  # a trainer whose step replays as a CUDA graph sets a labkit.train.graphs.CapturedStep
         self.schedulers: dict[str, Any] = {}
         self.gen = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)  # dropout and other in-model randomness
@@ -374,7 +386,7 @@ class Trainer:
             "config": json.loads(json.dumps(self.config, default=str)),
             "epoch": self.epoch,
             "models": {k: m.state_dict() for k, m in self.models.items()},
-            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "optimizers": {k: _portable(o.state_dict()) for k, o in self.optimizers.items()},
             "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
             "history": self.history,
             "steps": self.steps,
@@ -423,3 +435,5 @@ class Trainer:
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         self.load_extra_state(state["extra"])
+        if self.captured is not None:  # its graphs hold the optimisers' replaced state tensors
+            self.captured.reset()

@@ -15,7 +15,9 @@ from torch import nn
 from torchvision.utils import make_grid
 
 from labkit.losses import BCELoss
+from labkit.runtime import cuda_graphs
 from labkit.train.core import Trainer, frozen, linear_decay
+from labkit.train.graphs import CapturedStep
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -70,6 +72,11 @@ class GANTrainer(Trainer):
         n_fixed = n_fixed or (10 * num_classes if num_classes else 64)
         self.fixed_z = torch.randn(n_fixed, nz, generator=torch.Generator().manual_seed(1234))
         self.fixed_y = (torch.arange(n_fixed) // max(1, n_fixed // num_classes)).clamp(max=num_classes - 1) if num_classes else None
+        # On a CUDA GPU the step replays as one CUDA graph when it draws no random numbers of its
+        # own on the CPU (no augmentation, no gradient penalty): labkit.train.graphs.
+        if (self.device.type == "cuda" and cuda_graphs() and augment is None and not self.compiled
+                and not getattr(self.loss, "draws_on_host", False)):
+            self.captured = CapturedStep(self._step, self.optimizers.values())
 
     @property
     def conditional(self) -> bool:
@@ -92,10 +99,12 @@ class GANTrainer(Trainer):
     # The fakes are detached: this step moves D only. Fakes carry the real batch's labels.
     # Returns the step's statistics and the fakes, still attached to G's graph when ``keep``
     # (the generator step reuses them: one generator forward per step, as pytorch/examples'
-    # dcgan/main.py does).
-    def d_step(self, x: torch.Tensor, y: torch.Tensor | None, keep: bool = True) -> tuple[dict, torch.Tensor]:
+    # dcgan/main.py does). ``z``: the noise, drawn here when None (a step replayed as a CUDA
+    # graph is given noise drawn beforehand).
+    def d_step(self, x: torch.Tensor, y: torch.Tensor | None, keep: bool = True,
+               z: torch.Tensor | None = None) -> tuple[dict, torch.Tensor]:
         with self.autocast(), torch.set_grad_enabled(keep):
-            fake = self._G(self.noise(len(x)), y)
+            fake = self._G(self.noise(len(x)) if z is None else z, y)
         with self.autocast():
             real_out = self._D(self.augment(x), y).float()
             fake_out = self._D(self.augment(fake.detach()), y).float()
@@ -125,8 +134,6 @@ class GANTrainer(Trainer):
         opt.zero_grad(set_to_none=True)
         loss_g.backward()
         opt.step()
-        if self.G_ema is not None:
-            self.update_ema()
         return {"loss_g": loss_g.detach()}
 
     # The averaged generator: G_ema <- d * G_ema + (1 - d) * G after every generator step
@@ -153,11 +160,21 @@ class GANTrainer(Trainer):
 
     def train_step(self, batch):
         """``d_steps`` discriminator steps on this batch, then one generator step on the last
-        one's fakes (only that one keeps G's graph)."""
+        one's fakes (only that one keeps G's graph), then the moving average of G if there is one.
+        A CUDA graph replays the steps on noise drawn beforehand (the draws an eager step makes)."""
         x, y = batch
+        if self.captured is not None:
+            out = self.captured(x, y, *(self.noise(len(x)) for _ in range(self.d_steps)))
+        else:
+            out = self._step(x, y)
+        if self.G_ema is not None:
+            self.update_ema()
+        return out
+
+    def _step(self, x, y, *zs):
         y = y if self.conditional else None
         for k in range(self.d_steps):
-            stats, fake = self.d_step(x, y, keep=k == self.d_steps - 1)
+            stats, fake = self.d_step(x, y, keep=k == self.d_steps - 1, z=zs[k] if zs else None)
         return {**stats, **self.g_step(fake, y)}
 
     @torch.no_grad()

@@ -1,0 +1,106 @@
+"""A training step replayed as one CUDA graph.
+
+At the course's sizes a GAN step is a few hundred small kernels, and on a GPU as fast as an H200
+the step's time goes to launching them, not to the arithmetic: pytorch/examples' Radford DCGAN
+loop at batch 64 takes about 9 ms a step there for well under 1 ms of convolutions
+(``benchmarks/bench_dcgan_reference.py``). A CUDA graph records the step's kernels once and
+launches them all with one call afterwards: PyTorch's "whole-network capture"
+(``torch.cuda.graphs``), with the optimisers' updates inside the graph (Adam's ``capturable``).
+
+What a captured step may do: GPU work on its input tensors and on the trainer's models and
+optimisers, nothing else. No host syncs (``.item()``), no tensor made on the CPU and copied over,
+no Python decision on a tensor's value. Its random numbers are drawn before it, on the CPU from the
+run's generator, and passed in (the noise), so a replay uses the very draws an eager step would.
+Python numbers are fixed at capture: the learning rates, so a change of any of them (a scheduler's
+epoch step) captures again; and the input shapes, so a batch of another size (an epoch's last,
+short batch) gets a graph of its own.
+
+Not captured (the step stays eager): augmentations and losses that draw their random numbers on
+the CPU inside the step (DiffAugment, the WGAN-GP penalty's interpolation), and compiled models.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+
+
+def make_capturable(opt: torch.optim.Optimizer) -> None:
+    """Let ``opt.step()`` run inside a CUDA graph: ``capturable`` on, and its step counters moved to
+    the parameters' device (Adam keeps them on the CPU otherwise and reads them on the host)."""
+    for group in opt.param_groups:
+        if "capturable" in group:
+            group["capturable"] = True
+    for p, state in opt.state.items():
+        step = state.get("step")
+        if torch.is_tensor(step) and step.device != p.device:
+            state["step"] = step.to(p.device)
+
+
+class CapturedStep:
+    """``step(*inputs)`` (a dict of scalar tensors) run as a CUDA graph after ``warmup`` eager calls.
+
+    Each call copies ``inputs`` into the graph's own input tensors and replays it; the returned
+    values are copies (the next replay overwrites the graph's outputs). The eager warm-up calls run
+    on a side stream, as PyTorch's whole-network capture asks, and set up what the step creates
+    lazily (the optimisers' moments, cuDNN's plans)."""
+
+    def __init__(self, step: Callable[..., dict[str, torch.Tensor]], optimizers: Iterable[torch.optim.Optimizer],
+                 warmup: int = 3):
+        if warmup < 1:
+            raise ValueError(f"warmup must be >= 1 (the optimisers' state is made in an eager step); got {warmup}")
+        self.step, self.optimizers, self.warmup = step, list(optimizers), warmup
+        self.graphs: dict[tuple, tuple] = {}  # input shapes -> (graph, inputs, names, outputs)
+        self.eager_calls: dict[tuple, int] = {}
+        self.lrs: tuple[float, ...] | None = None
+        self.captures = 0  # graphs recorded so far (for tests and the benchmark)
+        self.side = None
+
+    def reset(self) -> None:
+        """Forget every graph (after the models' or optimisers' tensors were replaced, e.g. by
+        loading a checkpoint): the next call warms up and captures again."""
+        self.graphs.clear()
+        self.eager_calls.clear()
+        self.lrs = None
+
+    def __call__(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        lrs = tuple(float(g["lr"]) for o in self.optimizers for g in o.param_groups)
+        if lrs != self.lrs:  # the graphs hold the old rates
+            self.graphs.clear()
+            self.lrs = lrs
+        key = tuple((tuple(x.shape), x.dtype, x.device) for x in inputs)
+        if key not in self.graphs:
+            if self.eager_calls.get(key, 0) < self.warmup:
+                self.eager_calls[key] = self.eager_calls.get(key, 0) + 1
+                return self._eager(inputs)
+            self.graphs[key] = self._capture(inputs)
+        graph, static_in, names, static_out = self.graphs[key]
+        for s, x in zip(static_in, inputs):
+            s.copy_(x, non_blocking=True)
+        graph.replay()
+        return dict(zip(names, static_out.clone().unbind()))
+
+    def _eager(self, inputs) -> dict[str, torch.Tensor]:
+        self.side = self.side or torch.cuda.Stream()
+        self.side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(self.side):
+            out = self.step(*inputs)
+        torch.cuda.synchronize()  # a few warm-up steps: the simplest safe hand-over between streams
+        return out
+
+    def _capture(self, inputs) -> tuple:
+        torch.cuda.synchronize()
+        for opt in self.optimizers:
+            make_capturable(opt)
+            opt.zero_grad(set_to_none=True)  # the gradients are made inside the graph's memory
+        static_in = [x.clone() for x in inputs]
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            out = self.step(*static_in)
+            bad = [k for k, v in out.items() if not (torch.is_tensor(v) and v.numel() == 1)]
+            if bad:
+                raise TypeError(f"a captured step must return one-element tensors; {bad} are not")
+            names = list(out)
+            static_out = torch.stack([v.detach().float().reshape(()) for v in out.values()])
+        self.captures += 1
+        return graph, static_in, names, static_out
