@@ -16,25 +16,29 @@ for D's weights (146 GFLOP a step against the reference's 159).
 
 Measured on a 2-core AMD EPYC with AVX512-BF16, 12 steps, median of 3: reference 66.7 img/s,
 labkit 82.8 img/s in float32 (1.24x) and 129.4 img/s as it trains, in bf16 (1.94x); before D
-was frozen, 1.12x and 1.71x in the same kind of run. On a GPU labkit trains in float32 with TF32
-convolutions, which measured faster than bf16 (``labkit.runtime.cuda_bf16``); the bf16 step is
-timed beside it, and ``--compile`` adds torch.compile.
+was frozen, 1.12x and 1.71x in the same kind of run.
 
-Measured on one NVIDIA H200 (torch 2.11, 16-core Xeon host), 200 steps, median of 3, before D was
-frozen:
+On a GPU labkit replays the whole step (both networks' forwards, backwards and Adam updates) as
+one CUDA graph (``labkit.train.graphs``), and trains in float32 with TF32 convolutions
+(``labkit.runtime.cuda_bf16`` says why not bf16). Each labkit variant is one trainer, warmed up by
+a short first epoch (where its graph is captured) and timed on later epochs. Measured on one
+NVIDIA H200 (torch 2.11, 16-core Xeon host), 200 steps, median of 3:
 
-    batch   reference loop   labkit fp32/TF32   labkit bf16 autocast
-      64      7,146 img/s       1.03x              0.82x
-     256     19,912 img/s       1.41x              1.26x
+    batch   reference loop   labkit eager   labkit, CUDA graph   CUDA graph + bf16 autocast
+      64      5,495 img/s       1.04x        3.94x (49 TFLOP/s)      4.49x (56 TFLOP/s)
+     256     15,943 img/s       1.17x        2.32x (84 TFLOP/s)      3.46x (125 TFLOP/s)
 
-A step this small is bound by kernel launches there (about 320 per step of the MNIST DCGAN,
-whose GPU was busy 1.4 ms of each 9 ms step), and torch.compile, which would fuse them, failed in
-inductor on the channels-last convolution backward.
+A step this small is bound by kernel launches there: the reference loop at batch 64 spends
+11.6 ms a step on 159 GFLOP, about 14 TFLOP/s of the card's 51 TFLOP/s fp32 matmul, with five
+host syncs (its ``.item()`` statistics) and hundreds of small kernels (about 320 were counted in a
+step of chapter 004's MNIST DCGAN). ``--compile`` adds
+``torch.compile`` without a graph; it failed in inductor on the channels-last convolution
+backward with torch 2.11 on that machine.
 
 Printed: images/s of each, the ratio labkit / reference (runs alternate, the median of
 ``--repeats`` is taken, so drift in the machine's speed hits both alike), the GFLOP one step
 does (``torch.utils.flop_counter``) and the GFLOP/s each achieves beside the machine's own
-float32 and bf16 2048³ matmul rates, for information. On a CUDA machine a GPU section follows.
+float32 and bf16 matmul rates (2048³; 8192³ on a GPU), for information. On a CUDA machine a GPU section follows.
 
     python benchmarks/bench_dcgan_reference.py                  # CPU, about 2 minutes on 2 cores
     python benchmarks/bench_dcgan_reference.py --steps 40 --repeats 5
@@ -43,6 +47,7 @@ float32 and bf16 2048³ matmul rates, for information. On a CUDA machine a GPU s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import time
@@ -54,7 +59,7 @@ os.environ.setdefault("LABKIT_PROGRESS", "off")
 
 from labkit.losses import BCELoss  # noqa: E402
 from labkit.models.radford import RadfordDiscriminator, RadfordGenerator  # noqa: E402
-from labkit.runtime import cpu_bf16, cuda_bf16  # noqa: E402
+from labkit.runtime import cpu_bf16  # noqa: E402
 from labkit.train import BatchSource, GANTrainer  # noqa: E402
 
 nz, ngf, ndf, nc = 100, 64, 64, 3
@@ -216,10 +221,40 @@ def matmul_gflops(device, dtype, n=2048, repeats=5) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
+@contextlib.contextmanager
+def env(**values):
+    """Environment variables set for the block (labkit reads LABKIT_CUDA_BF16 at each autocast and
+    LABKIT_CUDA_GRAPHS when a trainer is made)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                del os.environ[k]
+            else:
+                os.environ[k] = v
+
+
+def gpu_variants(compile: bool) -> dict[str, tuple[dict, dict]]:
+    """The GPU rows after the reference: name -> (environment, trainer arguments)."""
+    rows = {"labkit eager, fp32/TF32 (LABKIT_CUDA_GRAPHS=0)": ({"LABKIT_CUDA_GRAPHS": 0}, {}),
+            "labkit as it trains: fp32/TF32, CUDA graph": ({}, {}),
+            "labkit bf16 autocast, CUDA graph": ({"LABKIT_CUDA_BF16": 1}, {})}
+    if compile:
+        rows["labkit fp32/TF32 + torch.compile (eager)"] = ({}, {"compile": True})
+    return rows
+
+
 def section(device, batch, steps, repeats, compile=False) -> float:
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(steps * batch, nc, 64, 64, generator=g) * 2 - 1).to(device)
     reference_run(x, batch, 2, device)  # warm-up (oneDNN / cuDNN choose their kernels)
+    gflop, lgflop = step_gflop(batch, device), labkit_step_gflop(batch, device)
+    print(f"\n{device.type}: Radford DCGAN 64x64x3, F=1, batch {batch}, {steps} steps, median of {repeats}")
+    if device.type == "cuda":
+        return gpu_section(device, x, batch, steps, repeats, gflop, lgflop, compile)
     labkit_run(x, batch, 2, device, amp=True)
     labkit_run(x, batch, 2, device, amp=False)
     if compile:  # one compiled trainer: its first epoch compiles (timed apart), later epochs are timed
@@ -231,43 +266,69 @@ def section(device, batch, steps, repeats, compile=False) -> float:
             print(f"  torch.compile failed on {device.type}: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
             compile = False
         compile_s = time.perf_counter() - start
-    ref, lab, lab32, labc, lab16 = [], [], [], [], []
+    ref, lab, lab32, labc = [], [], [], []
     for _ in range(repeats):
         ref.append(reference_run(x, batch, steps, device))
         lab.append(labkit_run(x, batch, steps, device, amp=True))
         lab32.append(labkit_run(x, batch, steps, device, amp=False))
-        if device.type == "cuda" and not cuda_bf16():  # the bf16 step labkit does not take there, for comparison
-            os.environ["LABKIT_CUDA_BF16"] = "1"
-            try:
-                lab16.append(labkit_run(x, batch, steps, device, amp=True))
-            finally:
-                del os.environ["LABKIT_CUDA_BF16"]
         if compile:
             labc.append(labkit_run(x, batch, steps, device, amp=True, trainer=compiled))
     r, l, l32 = statistics.median(ref), statistics.median(lab), statistics.median(lab32)
-    bf16 = cuda_bf16() if device.type == "cuda" else cpu_bf16()
-    gflop, lgflop = step_gflop(batch, device), labkit_step_gflop(batch, device)
-    n = 8192 if device.type == "cuda" else 2048  # a GPU needs a larger product to reach its rate
-    mm32, mm16 = matmul_gflops(device, torch.float32, n), matmul_gflops(device, torch.bfloat16, n)
-    print(f"\n{device.type}: Radford DCGAN 64x64x3, F=1, batch {batch}, {steps} steps, median of {repeats}")
     print(f"  reference loop (pytorch/examples, fp32)   {r:7.1f} img/s   {gflop * r / batch:6.0f} GFLOP/s   "
           f"(spread {min(ref):.1f}-{max(ref):.1f})")
     print(f"  labkit, channels-last, fp32               {l32:7.1f} img/s   {lgflop * l32 / batch:6.0f} GFLOP/s   "
           f"ratio {l32 / r:.2f}")
-    kind = " (bf16 autocast)" if bf16 else (" (fp32, TF32 convs)" if device.type == "cuda" else " (no native bf16: fp32)")
+    kind = " (bf16 autocast)" if cpu_bf16() else " (no native bf16: fp32)"
     print(f"  labkit as it trains{kind:22s}{l:7.1f} img/s   "
           f"{lgflop * l / batch:6.0f} GFLOP/s   ratio {l / r:.2f}   (spread {min(lab):.1f}-{max(lab):.1f})")
-    if lab16:
-        l16 = statistics.median(lab16)
-        print(f"  labkit with bf16 autocast (not its choice) {l16:7.1f} img/s   {lgflop * l16 / batch:6.0f} GFLOP/s   "
-              f"ratio {l16 / r:.2f}")
     if compile:
         lc = statistics.median(labc)
         print(f"  labkit as it trains + torch.compile       {lc:7.1f} img/s   {lgflop * lc / batch:6.0f} GFLOP/s   "
               f"ratio {lc / r:.2f}   (compiling took {compile_s:.0f} s once)")
+    footer(device, gflop, lgflop)
+    return l / r
+
+
+def gpu_section(device, x, batch, steps, repeats, gflop, lgflop, compile) -> float:
+    """Each labkit variant is one trainer, warmed up by a short first epoch (its CUDA graph is
+    captured there, or torch.compile compiles: timed apart, once), then timed on later epochs of
+    ``steps`` steps, as a long run trains. Runs alternate with the reference loop's."""
+    trainers, setup = {}, {}
+    for name, (variables, kw) in gpu_variants(compile).items():
+        start = time.perf_counter()
+        try:
+            with env(**variables):
+                trainers[name] = t = labkit_trainer(device, amp=True, **kw)
+                labkit_run(x, batch, min(8, steps), device, amp=True, trainer=t)
+        except Exception as err:  # a compiler failure is a result too: say it and time the rest
+            print(f"  {name} failed: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
+            trainers.pop(name, None)
+        setup[name] = time.perf_counter() - start
+    ref, lab = [], {name: [] for name in trainers}
+    for _ in range(repeats):
+        ref.append(reference_run(x, batch, steps, device))
+        for name, t in trainers.items():
+            with env(**gpu_variants(compile)[name][0]):
+                lab[name].append(labkit_run(x, batch, steps, device, amp=True, trainer=t))
+    r = statistics.median(ref)
+    print(f"  reference loop (pytorch/examples, fp32/TF32)      {r:8.0f} img/s  {gflop * r / batch / 1e3:6.1f} TFLOP/s  "
+          f"(spread {min(ref):.0f}-{max(ref):.0f})")
+    for name, values in lab.items():
+        v = statistics.median(values)
+        captured = trainers[name].captured
+        note = f"; {captured.captures} graph(s)" if captured is not None else ""
+        print(f"  {name:49s}{v:8.0f} img/s  {lgflop * v / batch / 1e3:6.1f} TFLOP/s  ratio {v / r:.2f}  "
+              f"(spread {min(values):.0f}-{max(values):.0f}; first epoch of 8 steps {setup[name]:.1f} s{note})")
+    footer(device, gflop, lgflop)
+    main_row = lab.get("labkit as it trains: fp32/TF32, CUDA graph")
+    return statistics.median(main_row) / r if main_row else float("nan")
+
+
+def footer(device, gflop, lgflop):
+    n = 8192 if device.type == "cuda" else 2048  # a GPU needs a larger product to reach its rate
+    mm32, mm16 = matmul_gflops(device, torch.float32, n), matmul_gflops(device, torch.bfloat16, n)
     print(f"  one step: the reference {gflop:.0f} GFLOP, labkit {lgflop:.0f} GFLOP (no gradient for D's weights in the "
           f"generator step); this machine's {n}^3 matmul: fp32 {mm32:.0f} GFLOP/s, bf16 {mm16:.0f} GFLOP/s")
-    return l / r
 
 
 def main():

@@ -17,12 +17,18 @@ Variants (``--variants``, default all):
 - ``ema-F0.5``: the same at half the paper's width;
 - ``ema-decay``: the average, and both learning rates decaying linearly to 0 over the last 60%
   of 5 epochs (chapter 004's fourth CCGAN);
-- ``ema-decay-all``: the same decay over all 5 epochs.
+- ``ema-decay-all``: the same decay over all 5 epochs;
+- ``paper`` and ``paper-bf16`` (not run unless named; for a GPU): the paper's width (F=1) for its
+  25 epochs, in float32 and in bf16 autocast: the paper's own figure, and whether bf16 keeps it.
 
 The table reads each curve at ``--minutes`` of training (the last epoch that ended by then): its
 score then, the mean of its last three epochs, and its best.
 
     python benchmarks/bench_mnist_ccgan.py --data ../shared/data --minutes 3
+    python benchmarks/bench_mnist_ccgan.py --device cuda --variants quick quick-fp32 paper paper-bf16
+
+On a GPU, bf16 means ``LABKIT_CUDA_BF16=1`` (labkit's default there is float32 with TF32
+convolutions) and the step replays as a CUDA graph (``labkit.train.graphs``).
 """
 from __future__ import annotations
 
@@ -50,10 +56,21 @@ VARIANTS = {
     "ema-F0.5": dict(F=0.5, ema=0.999, bf16=True),
     "ema-decay": dict(F=0.25, ema=0.999, decay_from=0.4, epochs=5, bf16=True),
     "ema-decay-all": dict(F=0.25, ema=0.999, decay_from=0.0, epochs=5, bf16=True),
+    "paper": dict(F=1.0, ema=0.0, epochs=25, bf16=False),
+    "paper-bf16": dict(F=1.0, ema=0.0, epochs=25, bf16=True),
 }
+ON_REQUEST = ("paper", "paper-bf16")  # F=1 for 25 epochs: hours on 2 CPU cores
 
 
-def curve(name, v, train, lenet, max_epochs, root, per_class=100):
+def precision(device: str, bf16: bool) -> dict[str, str]:
+    """The environment that gives this precision: on a CPU bf16 is the default where it is native;
+    on a GPU float32 (TF32 convolutions) is."""
+    if device == "cuda":
+        return {"LABKIT_CUDA_BF16": "1" if bf16 else "0"}
+    return {} if bf16 else {"LABKIT_CPU_BF16": "0"}
+
+
+def curve(name, v, train, lenet, max_epochs, root, device="cpu", per_class=100):
     """One variant: (epoch, training minutes, LeNet score) after every epoch. The minutes are the
     trainer's own count less the time the score itself took."""
     spec = replace(ch.gan_spec(F=v["F"], D=1, B=64, lr=0.002, conditional=True, real_target=0.9, seed=0),
@@ -67,15 +84,17 @@ def curve(name, v, train, lenet, max_epochs, root, per_class=100):
         print(f"  {name:12s} epoch {t.epoch}: LeNet score {value:.1%}", flush=True)
         return value
 
-    before = os.environ.pop("LABKIT_CPU_BF16", None)
-    if not v["bf16"]:
-        os.environ["LABKIT_CPU_BF16"] = "0"  # float32 (autocast reads it on every step)
+    forced = precision(device, v["bf16"])  # autocast reads it on every step
+    before = {k: os.environ.get(k) for k in forced}
+    os.environ.update(forced)
     try:
-        t = fit(spec, train, v.get("epochs", max_epochs), metrics={"lenet_score": timed}, device="cpu", run_root=root)
+        t = fit(spec, train, v.get("epochs", max_epochs), metrics={"lenet_score": timed}, device=device, run_root=root)
     finally:
-        os.environ.pop("LABKIT_CPU_BF16", None)
-        if before is not None:
-            os.environ["LABKIT_CPU_BF16"] = before
+        for k, old in before.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
     minutes, points = 0.0, []
     for h, spent in zip(t.history, scoring):
         minutes += (h["seconds"] - spent) / 60
@@ -89,16 +108,19 @@ def main():
     ap.add_argument("--minutes", type=float, default=3.0, help="training minutes at which the table reads each curve")
     ap.add_argument("--max-epochs", type=int, default=6,
                     help="epochs of a variant without a schedule of its own (6: about 3.5 min on 2 cores)")
-    ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--variants", nargs="*", default=[v for v in VARIANTS if v not in ON_REQUEST], choices=list(VARIANTS))
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     args = ap.parse_args()
     train, test = load_mnist(args.data, "train"), load_mnist(args.data, "test")
-    print(f"full MNIST: {len(train):,} training digits; {torch.get_num_threads()} CPU threads, native bf16: {cpu_bf16()}")
+    where = (f"GPU {torch.cuda.get_device_name()}" if args.device == "cuda" else
+             f"{torch.get_num_threads()} CPU threads, native bf16: {cpu_bf16()}")
+    print(f"full MNIST: {len(train):,} training digits; {where}")
     with tempfile.TemporaryDirectory(prefix="bench-mnist-") as root:  # fresh runs: each trains from its first step
         start = time.perf_counter()
-        lenet = fit(ch.lenet_spec(0), train, 2, device="cpu", run_root=root).model.eval()
+        lenet = fit(ch.lenet_spec(0), train, 2, device=args.device, run_root=root).model.eval()
         print(f"LeNet (2 epochs, {(time.perf_counter() - start) / 60:.1f} min): "
               f"test accuracy {ch.evaluate(lenet, test.x, test.y):.1%}")
-        table = {name: curve(name, VARIANTS[name], train, lenet, args.max_epochs, root)
+        table = {name: curve(name, VARIANTS[name], train, lenet, args.max_epochs, root, args.device)
                  for name in args.variants}
     print("\nLeNet score against training minutes:")
     for name, pts in table.items():
