@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from labkit.draws import host_random
+
 
 class ClassicAugment:
     """``flip``: probability of a horizontal flip; ``zoom``: scale drawn from [1 − zoom, 1 + zoom]
@@ -70,11 +72,13 @@ class DiffAugment:
             raise ValueError(f"DiffAugment policy {policy!r}: unknown {bad}; use a comma list of {', '.join(self.POLICIES)}")
         self.generator, self.translation_ratio, self.cutout_ratio = generator, translation, cutout
 
+    graph_safe = True  # draws only through labkit.draws.host_random: a step with it can replay as a CUDA graph
+
     def _u(self, n: int, x: torch.Tensor) -> torch.Tensor:
-        return torch.rand(n, 1, 1, 1, generator=self.generator).to(x.device, x.dtype, non_blocking=True)
+        return host_random("rand", (n, 1, 1, 1), x.device, generator=self.generator, dtype=x.dtype)
 
     def _int(self, low: int, high: int, n: int, device) -> torch.Tensor:
-        return torch.randint(low, high, (n, 1, 1), generator=self.generator).to(device, non_blocking=True)
+        return host_random("randint", (n, 1, 1), device, generator=self.generator, low=low, high=high)
 
     def brightness(self, x: torch.Tensor) -> torch.Tensor:
         return x + (self._u(len(x), x) - 0.5)
@@ -107,7 +111,7 @@ class DiffAugment:
         gx = torch.clamp(gx + ox - ch // 2, min=0, max=h - 1)
         gy = torch.clamp(gy + oy - cw // 2, min=0, max=w - 1)
         mask = torch.ones(n, h, w, dtype=x.dtype, device=x.device)
-        mask[b, gx, gy] = 0
+        mask[b, gx, gy] = torch.zeros((), dtype=x.dtype, device=x.device)  # no host scalar: CUDA graphs
         return mask.unsqueeze(1)
 
     def cutout(self, x: torch.Tensor) -> torch.Tensor:

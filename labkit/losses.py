@@ -13,6 +13,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from labkit.draws import host_random
+
 
 class BCELoss:
     """The original GAN objective as binary cross-entropy, with the non-saturating generator
@@ -66,7 +68,7 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], real: torch.Tensor, fa
     non-batch dimensions (Gulrajani et al. 2017)."""
     if real.shape != fake.shape:
         raise ValueError(f"real and fake must have one shape; got {tuple(real.shape)} and {tuple(fake.shape)}")
-    a = torch.rand((real.shape[0],) + (1,) * (real.ndim - 1), generator=generator).to(real.device, real.dtype)
+    a = host_random("rand", (real.shape[0],) + (1,) * (real.ndim - 1), real.device, generator=generator, dtype=real.dtype)
     mixed = (a * real.detach() + (1 - a) * fake.detach()).requires_grad_(True)
     out = critic(mixed, *cond)
     (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
@@ -78,7 +80,7 @@ class WGANGPLoss:
     the generator maximises E[C(fake)]; ``lambda_gp`` weighs the penalty (10 in the paper)."""
 
     name = "wgan-gp"
-    draws_on_host = True  # the penalty's interpolation weights come from a CPU generator (no CUDA graph)
+    draws = True  # its penalty draws interpolation weights inside the step (labkit.draws.host_random)
 
     def __init__(self, lambda_gp: float = 10.0):
         self.lambda_gp = lambda_gp

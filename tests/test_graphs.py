@@ -5,11 +5,11 @@ trainers capture). On a CUDA GPU: the graph trains to the same weights as the ea
 again where it must, and resumes."""
 from __future__ import annotations
 
-import copy
-
 import pytest
 import torch
 
+from labkit.augment import ClassicAugment, DiffAugment
+from labkit.draws import Tape, host_random, taping
 from labkit.losses import BCELoss, WGANGPLoss
 from labkit.models.radford import RadfordDiscriminator, RadfordGenerator
 from labkit.train import BatchSource, GANTrainer
@@ -51,7 +51,52 @@ def test_checkpoint_of_a_captured_optimiser_loads_and_trains_on_the_cpu(tmp_path
     assert u.epoch == 2 and u.resumed_from == 1
 
 
-def test_only_a_cuda_step_without_host_draws_is_captured():
+def test_host_random_draws_what_torch_draws():
+    g = torch.Generator().manual_seed(7)
+    a = host_random("randn", (3, 4), "cpu", generator=g)
+    b = host_random("randint", (5,), "cpu", generator=g, low=-2, high=3)
+    c = host_random("rand", (2, 1), "cpu", generator=g, dtype=torch.float64)
+    g.manual_seed(7)
+    assert torch.equal(a, torch.randn(3, 4, generator=g))
+    assert torch.equal(b, torch.randint(-2, 3, (5,), generator=g))
+    assert c.dtype == torch.float64 and torch.equal(c, torch.rand(2, 1, generator=g).double())
+    with pytest.raises(ValueError, match="kind"):
+        host_random("normal", (2,), "cpu")
+    with pytest.raises(ValueError, match="high"):
+        host_random("randint", (2,), "cpu")
+
+
+def draws(g):
+    """A step's draws: from its own generator and from torch's default one (the penalty's)."""
+    return [host_random("randn", (2, 3), "cpu", generator=g), host_random("rand", (4, 1), "cpu"),
+            host_random("randint", (3,), "cpu", generator=g, low=0, high=9)]
+
+
+def test_a_tape_refills_its_slots_with_the_eager_draws():
+    g = torch.Generator().manual_seed(1)
+    torch.manual_seed(2)
+    with taping(Tape()) as tape:
+        eager = draws(g)
+    assert [s[0] for s in tape.specs] == ["randn", "rand", "randint"]
+    replay = tape.for_capture()
+    # the slots exist before the graph records: memory allocated while it records could be an
+    # intermediate's that the replay writes before the step reads the draw
+    assert [tuple(s.shape) for s in replay.slots] == [(2, 3), (4, 1), (3,)] and replay.used == 0
+    before = [s.data_ptr() for s in replay.slots]
+    with taping(replay):
+        slots = draws(g)  # while a graph records: the slots, no numbers drawn
+    assert replay.complete() and [s.data_ptr() for s in slots] == before
+    g.manual_seed(1)
+    torch.manual_seed(2)
+    replay.fill()
+    assert all(torch.equal(s, e) for s, e in zip(slots, eager))
+    with taping(tape.for_capture()), pytest.raises(RuntimeError, match=r"draw 1 of this step is \('randn', \(9, 3\)"):
+        host_random("randn", (9, 3), "cpu", generator=g)
+    with taping(tape.for_capture()), pytest.raises(RuntimeError, match="draw 1"):
+        host_random("randn", (2, 3), "cpu", generator=torch.Generator())  # another generator
+
+
+def test_only_a_cuda_step_is_captured():
     assert small_gan().captured is None  # CPU
     with pytest.raises(ValueError, match="warmup"):
         CapturedStep(lambda: {}, [], warmup=0)
@@ -60,7 +105,12 @@ def test_only_a_cuda_step_without_host_draws_is_captured():
 @cuda
 def test_capture_choice_on_cuda(monkeypatch):
     assert small_gan("cuda").captured is not None
-    assert small_gan("cuda", loss=WGANGPLoss()).captured is None  # its penalty draws on the CPU
+    assert small_gan("cuda", loss=WGANGPLoss(), d_steps=2).captured is None  # draws inside: only with "all"
+    assert small_gan("cuda", augment=DiffAugment()).captured is None
+    monkeypatch.setenv("LABKIT_CUDA_GRAPHS", "all")
+    assert small_gan("cuda", loss=WGANGPLoss(), d_steps=2).captured is not None
+    assert small_gan("cuda", augment=DiffAugment()).captured is not None
+    assert small_gan("cuda", augment=ClassicAugment()).captured is None  # draws outside host_random
     assert small_gan("cuda", augment=lambda x: x).captured is None
     monkeypatch.setenv("LABKIT_CUDA_GRAPHS", "0")
     assert small_gan("cuda").captured is None
@@ -79,16 +129,24 @@ def rel_diff(a: GANTrainer, b: GANTrainer) -> float:
     return float((pa - pb).norm() / pb.norm())
 
 
+SETTINGS = {
+    "plain": lambda: {},
+    "average, decaying rate": lambda: {"ema": 0.9, "decay_from": 0.0, "epochs": 4},
+    "label smoothing": lambda: {"loss": BCELoss(real_target=0.9)},
+    "conditional": lambda: {"num_classes": 10},
+    "DiffAugment": lambda: {"augment": DiffAugment(generator=torch.Generator().manual_seed(5))},
+    "WGAN-GP, 2 critic steps": lambda: {"loss": WGANGPLoss(), "d_steps": 2},
+}
+
+
 @cuda
-@pytest.mark.parametrize("kw", [{}, {"ema": 0.9, "decay_from": 0.0, "epochs": 4}, {"loss": BCELoss(real_target=0.9)},
-                                {"num_classes": 10}])
-def test_graph_trains_to_the_eager_steps_weights(monkeypatch, kw):
+@pytest.mark.parametrize("setting", list(SETTINGS))
+def test_graph_trains_to_the_eager_steps_weights(monkeypatch, setting):
     exact_cuda()
-    kw = copy.deepcopy(kw)
-    eager_kw = copy.deepcopy(kw)
-    monkeypatch.setenv("LABKIT_CUDA_GRAPHS", "0")
-    eager = small_gan("cuda", amp=False, **eager_kw).fit(data(), 4)
-    monkeypatch.delenv("LABKIT_CUDA_GRAPHS")
+    kw = SETTINGS[setting]()
+    monkeypatch.setenv("LABKIT_CUDA_GRAPHS", "0")  # (each trainer seeds torch's generator, the penalty's)
+    eager = small_gan("cuda", amp=False, **SETTINGS[setting]()).fit(data(), 4)
+    monkeypatch.setenv("LABKIT_CUDA_GRAPHS", "all")
     graphed = small_gan("cuda", amp=False, **kw).fit(data(), 4)
     # 4 epochs of 2 full batches and a short one: the full batches get a graph in epoch 2, after 3
     # eager steps, the short one in epoch 4; a decaying rate captures the full batches' again in

@@ -64,18 +64,18 @@ def test_cuda_bf16_is_off_unless_asked(monkeypatch, value, expected):
     assert isinstance(ctx, torch.autocast) is expected  # the context is built without touching a GPU
 
 
-@pytest.mark.parametrize("value, expected", [(None, True), ("1", True), ("0", False), ("off", False)])
+@pytest.mark.parametrize("value, expected", [(None, "on"), ("1", "on"), ("0", "off"), ("off", "off"), ("ALL", "all")])
 def test_cuda_graphs_are_on_unless_turned_off(monkeypatch, value, expected):
     if value is None:
         monkeypatch.delenv("LABKIT_CUDA_GRAPHS", raising=False)
     else:
         monkeypatch.setenv("LABKIT_CUDA_GRAPHS", value)
-    assert runtime.cuda_graphs() is expected
+    assert runtime.cuda_graphs() == expected
 
 
 def test_cuda_graphs_rejects_a_bad_setting(monkeypatch):
     monkeypatch.setenv("LABKIT_CUDA_GRAPHS", "yes please")
-    with pytest.raises(ValueError, match="LABKIT_CUDA_GRAPHS must be 0 or 1"):
+    with pytest.raises(ValueError, match="LABKIT_CUDA_GRAPHS must be 0, 1 or all"):
         runtime.cuda_graphs()
 
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torchvision.utils import make_grid
 
+from labkit.draws import host_random
 from labkit.losses import BCELoss
 from labkit.runtime import cuda_graphs
 from labkit.train.core import Trainer, frozen, linear_decay
@@ -72,10 +73,13 @@ class GANTrainer(Trainer):
         n_fixed = n_fixed or (10 * num_classes if num_classes else 64)
         self.fixed_z = torch.randn(n_fixed, nz, generator=torch.Generator().manual_seed(1234))
         self.fixed_y = (torch.arange(n_fixed) // max(1, n_fixed // num_classes)).clamp(max=num_classes - 1) if num_classes else None
-        # On a CUDA GPU the step replays as one CUDA graph when it draws no random numbers of its
-        # own on the CPU (no augmentation, no gradient penalty): labkit.train.graphs.
-        if (self.device.type == "cuda" and cuda_graphs() and augment is None and not self.compiled
-                and not getattr(self.loss, "draws_on_host", False)):
+        # On a CUDA GPU the step replays as one CUDA graph (labkit.train.graphs) when everything it
+        # draws goes through labkit.draws.host_random: by default when it draws only the noise; with
+        # LABKIT_CUDA_GRAPHS=all also with DiffAugment's or the gradient penalty's draws.
+        graphs = cuda_graphs() if self.device.type == "cuda" and not self.compiled else "off"
+        draws_inside = augment is not None or getattr(self.loss, "draws", False)
+        taped = augment is None or getattr(augment, "graph_safe", False)  # every draw through host_random
+        if (graphs == "on" and not draws_inside) or (graphs == "all" and taped):
             self.captured = CapturedStep(self._step, self.optimizers.values())
 
     @property
@@ -85,7 +89,7 @@ class GANTrainer(Trainer):
     def noise(self, n: int) -> torch.Tensor:
         # drawn on the CPU (the same noise on every device, saved with the run), copied without
         # waiting: a blocking copy would stall the step until the GPU's queue is empty
-        return torch.randn(n, self.nz, generator=self.gen).to(self.device, non_blocking=True)
+        return host_random("randn", (n, self.nz), self.device, generator=self.gen)
 
     def _G(self, z, y=None, net=None):
         net = net or self.G
@@ -99,12 +103,10 @@ class GANTrainer(Trainer):
     # The fakes are detached: this step moves D only. Fakes carry the real batch's labels.
     # Returns the step's statistics and the fakes, still attached to G's graph when ``keep``
     # (the generator step reuses them: one generator forward per step, as pytorch/examples'
-    # dcgan/main.py does). ``z``: the noise, drawn here when None (a step replayed as a CUDA
-    # graph is given noise drawn beforehand).
-    def d_step(self, x: torch.Tensor, y: torch.Tensor | None, keep: bool = True,
-               z: torch.Tensor | None = None) -> tuple[dict, torch.Tensor]:
+    # dcgan/main.py does).
+    def d_step(self, x: torch.Tensor, y: torch.Tensor | None, keep: bool = True) -> tuple[dict, torch.Tensor]:
         with self.autocast(), torch.set_grad_enabled(keep):
-            fake = self._G(self.noise(len(x)) if z is None else z, y)
+            fake = self._G(self.noise(len(x)), y)
         with self.autocast():
             real_out = self._D(self.augment(x), y).float()
             fake_out = self._D(self.augment(fake.detach()), y).float()
@@ -160,21 +162,18 @@ class GANTrainer(Trainer):
 
     def train_step(self, batch):
         """``d_steps`` discriminator steps on this batch, then one generator step on the last
-        one's fakes (only that one keeps G's graph), then the moving average of G if there is one.
-        A CUDA graph replays the steps on noise drawn beforehand (the draws an eager step makes)."""
+        one's fakes (only that one keeps G's graph), then the moving average of G if there is one
+        (on a GPU the steps replay as one CUDA graph, the average's update after it)."""
         x, y = batch
-        if self.captured is not None:
-            out = self.captured(x, y, *(self.noise(len(x)) for _ in range(self.d_steps)))
-        else:
-            out = self._step(x, y)
+        out = self.captured(x, y) if self.captured is not None else self._step(x, y)
         if self.G_ema is not None:
             self.update_ema()
         return out
 
-    def _step(self, x, y, *zs):
+    def _step(self, x, y):
         y = y if self.conditional else None
         for k in range(self.d_steps):
-            stats, fake = self.d_step(x, y, keep=k == self.d_steps - 1, z=zs[k] if zs else None)
+            stats, fake = self.d_step(x, y, keep=k == self.d_steps - 1)
         return {**stats, **self.g_step(fake, y)}
 
     @torch.no_grad()

@@ -9,20 +9,26 @@ launches them all with one call afterwards: PyTorch's "whole-network capture"
 
 What a captured step may do: GPU work on its input tensors and on the trainer's models and
 optimisers, nothing else. No host syncs (``.item()``), no tensor made on the CPU and copied over,
-no Python decision on a tensor's value. Its random numbers are drawn before it, on the CPU from the
-run's generator, and passed in (the noise), so a replay uses the very draws an eager step would.
-Python numbers are fixed at capture: the learning rates, so a change of any of them (a scheduler's
-epoch step) captures again; and the input shapes, so a batch of another size (an epoch's last,
-short batch) gets a graph of its own.
+no Python decision on a tensor's value. Its random numbers (the noise, DiffAugment's draws, the
+gradient penalty's interpolation weights) come through :func:`labkit.draws.host_random`: the eager
+warm-up steps record them on a :class:`labkit.draws.Tape`, the graph reads them from input slots,
+and before each replay the tape fills the slots with fresh draws from the same generators in the
+same order, so a replay uses the very numbers an eager step would. Python numbers are fixed at
+capture: the learning rates, so a change of any of them (a scheduler's epoch step) captures again;
+and the input shapes, so a batch of another size (an epoch's last, short batch) gets a graph of
+its own.
 
-Not captured (the step stays eager): augmentations and losses that draw their random numbers on
-the CPU inside the step (DiffAugment, the WGAN-GP penalty's interpolation), and compiled models.
+Not captured (the step stays eager): augmentations that draw otherwise (``ClassicAugment``, a
+function of one's own; ``graph_safe = True`` marks one that draws through ``host_random``), and
+compiled models.
 """
 from __future__ import annotations
 
 from typing import Callable, Iterable
 
 import torch
+
+from labkit.draws import Tape, taping
 
 
 def make_capturable(opt: torch.optim.Optimizer) -> None:
@@ -52,6 +58,7 @@ class CapturedStep:
         self.step, self.optimizers, self.warmup = step, list(optimizers), warmup
         self.graphs: dict[tuple, tuple] = {}  # input shapes -> (graph, inputs, names, outputs)
         self.eager_calls: dict[tuple, int] = {}
+        self.tapes: dict[tuple, Tape] = {}  # input shapes -> the draws of the last eager step
         self.lrs: tuple[float, ...] | None = None
         self.captures = 0  # graphs recorded so far (for tests and the benchmark)
         self.side = None
@@ -61,6 +68,7 @@ class CapturedStep:
         loading a checkpoint): the next call warms up and captures again."""
         self.graphs.clear()
         self.eager_calls.clear()
+        self.tapes.clear()
         self.lrs = None
 
     def __call__(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -72,35 +80,41 @@ class CapturedStep:
         if key not in self.graphs:
             if self.eager_calls.get(key, 0) < self.warmup:
                 self.eager_calls[key] = self.eager_calls.get(key, 0) + 1
-                return self._eager(inputs)
-            self.graphs[key] = self._capture(inputs)
-        graph, static_in, names, static_out = self.graphs[key]
+                return self._eager(key, inputs)
+            self.graphs[key] = self._capture(key, inputs)
+        graph, static_in, tape, names, static_out = self.graphs[key]
+        tape.fill()  # this step's random numbers, drawn as the eager step draws them
         for s, x in zip(static_in, inputs):
             s.copy_(x, non_blocking=True)
         graph.replay()
         return dict(zip(names, static_out.clone().unbind()))
 
-    def _eager(self, inputs) -> dict[str, torch.Tensor]:
+    def _eager(self, key, inputs) -> dict[str, torch.Tensor]:
         self.side = self.side or torch.cuda.Stream()
         self.side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(self.side):
+        with torch.cuda.stream(self.side), taping(Tape()) as tape:
             out = self.step(*inputs)
+        self.tapes[key] = tape
         torch.cuda.synchronize()  # a few warm-up steps: the simplest safe hand-over between streams
         return out
 
-    def _capture(self, inputs) -> tuple:
+    def _capture(self, key, inputs) -> tuple:
         torch.cuda.synchronize()
         for opt in self.optimizers:
             make_capturable(opt)
             opt.zero_grad(set_to_none=True)  # the gradients are made inside the graph's memory
-        static_in = [x.clone() for x in inputs]
+        static_in = [x.clone() for x in inputs]  # inputs and draws get their memory before the graph records
+        tape = self.tapes[key].for_capture()
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        with taping(tape), torch.cuda.graph(graph):
             out = self.step(*static_in)
             bad = [k for k, v in out.items() if not (torch.is_tensor(v) and v.numel() == 1)]
             if bad:
                 raise TypeError(f"a captured step must return one-element tensors; {bad} are not")
             names = list(out)
             static_out = torch.stack([v.detach().float().reshape(()) for v in out.values()])
+        if not tape.complete():
+            raise RuntimeError(f"the captured step drew {tape.used} random tensors, its eager step "
+                               f"{len(tape.specs)}: it must draw the same way every time")
         self.captures += 1
-        return graph, static_in, names, static_out
+        return graph, static_in, tape, names, static_out
