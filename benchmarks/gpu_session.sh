@@ -7,8 +7,8 @@
 #
 #   OUT=results DATA=../shared/data BUDGET_MIN=4 CHAPTERS="004" bash benchmarks/gpu_session.sh
 #
-# WHEELS: a folder of wheels to install first (papermill and the kernel, where the machine lacks
-# them). Each part's log goes to $OUT; the last lines printed are the summary.
+# WHEELS: a folder of wheels to install first, where the machine lacks them: papermill and the
+# kernel for the paper profiles, nbformat for the tests (the repository's conftest imports it). Each part's log goes to $OUT; the last lines printed are the summary.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-_build/gpu}
@@ -29,7 +29,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv,n
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())" | tee -a "$OUT/gpu.txt"
 
 echo "== tests ($(( $(date +%s) - start )) s)"
-python3 -m pytest -q -p no:cacheprovider tests/test_graphs.py tests/test_runtime.py 2>&1 | tee "$OUT/tests.log" | tail -15
+LABKIT_PROGRESS=off python3 -m pytest -q -p no:cacheprovider tests/test_graphs.py tests/test_runtime.py 2>&1 | tee "$OUT/tests.log" | tail -15
 
 echo "== benchmark ($(( $(date +%s) - start )) s)"
 python3 benchmarks/bench_dcgan_reference.py --no-cpu --gpu-steps "${GPU_STEPS:-200}" --gpu-batch 64 256 2>&1 \
