@@ -74,10 +74,19 @@ class Tape:
             self.devices.append(device)
             return _draw(spec, generator).to(device=device, dtype=dtype, non_blocking=True)
         i = self.used
-        if i >= len(self.specs) or self.specs[i] != spec or self.generators[i] is not generator or self.devices[i] != device:
-            was = f"{self.specs[i]}" if i < len(self.specs) else "no draw"
-            raise RuntimeError(f"draw {i + 1} of this step is {spec}, where its eager step drew {was}: a step replayed "
-                               f"as a CUDA graph must draw the same way every time (LABKIT_CUDA_GRAPHS=0 keeps it eager)")
+        if i >= len(self.specs):
+            differs = f"its eager step made only {len(self.specs)} draws"
+        elif self.specs[i] != spec:
+            differs = f"its eager step drew {self.specs[i]}"
+        elif self.generators[i] is not generator:
+            differs = "its eager step drew it from another generator"
+        elif self.devices[i] != device:
+            differs = f"its eager step sent it to {self.devices[i]}, not {device}"
+        else:
+            differs = ""
+        if differs:
+            raise RuntimeError(f"draw {i + 1} of this step is {spec}, where {differs}: a step replayed as a CUDA graph "
+                               f"must draw the same way every time (LABKIT_CUDA_GRAPHS=0 keeps it eager)")
         self.used += 1
         return self.slots[i] if dtype is None else self.slots[i].to(dtype)
 

@@ -92,12 +92,21 @@ def test_a_tape_refills_its_slots_with_the_eager_draws():
     assert all(torch.equal(s, e) for s, e in zip(slots, eager))
     with taping(tape.for_capture()), pytest.raises(RuntimeError, match=r"draw 1 of this step is \('randn', \(9, 3\)"):
         host_random("randn", (9, 3), "cpu", generator=g)
-    with taping(tape.for_capture()), pytest.raises(RuntimeError, match="draw 1"):
-        host_random("randn", (2, 3), "cpu", generator=torch.Generator())  # another generator
+    with taping(tape.for_capture()), pytest.raises(RuntimeError, match="draw 1 .* from another generator"):
+        host_random("randn", (2, 3), "cpu", generator=torch.Generator())
+    with taping(tape.for_capture()) as more, pytest.raises(RuntimeError, match="draw 4 .* made only 3 draws"):
+        draws(g)
+        host_random("rand", (1,), "cpu")
+    assert more.used == 3
 
 
 def test_only_a_cuda_step_is_captured():
-    assert small_gan().captured is None  # CPU
+    t = small_gan()
+    assert t.captured is None  # CPU
+    t.augment = DiffAugment()
+    assert t.captured is None and isinstance(t.augment, DiffAugment)
+    t.augment = None
+    assert t.augment(torch.ones(2)).sum() == 2  # none: the identity
     with pytest.raises(ValueError, match="warmup"):
         CapturedStep(lambda: {}, [], warmup=0)
 
@@ -112,6 +121,13 @@ def test_capture_choice_on_cuda(monkeypatch):
     assert small_gan("cuda", augment=DiffAugment()).captured is not None
     assert small_gan("cuda", augment=ClassicAugment()).captured is None  # draws outside host_random
     assert small_gan("cuda", augment=lambda x: x).captured is None
+    later = small_gan("cuda")  # labkit.runs sets the augmentation after building the trainer
+    later.augment = ClassicAugment()
+    assert later.captured is None
+    monkeypatch.delenv("LABKIT_CUDA_GRAPHS")
+    later = small_gan("cuda")
+    later.augment = DiffAugment()
+    assert later.captured is None  # draws inside: only with "all"
     monkeypatch.setenv("LABKIT_CUDA_GRAPHS", "0")
     assert small_gan("cuda").captured is None
 
@@ -164,5 +180,5 @@ def test_graph_resumes_to_the_unbroken_runs_weights(tmp_path):
     first = small_gan("cuda", amp=False, checkpoint_dir=tmp_path).fit(data(), 2)
     assert first.captured.captures == 1
     second = small_gan("cuda", amp=False, checkpoint_dir=tmp_path).fit(data(), 4)
-    assert second.resumed_from == 2
+    assert second.resumed_from == 2 and second.captured.captures == 1  # the resumed run replays too
     assert rel_diff(second, whole) < 1e-4

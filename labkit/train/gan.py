@@ -21,6 +21,10 @@ from labkit.train.core import Trainer, frozen, linear_decay
 from labkit.train.graphs import CapturedStep
 
 
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """[-1, 1] floats → uint8 [0, 255]."""
     return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
@@ -67,20 +71,29 @@ class GANTrainer(Trainer):
             self._ema_params = (list(self.G_ema.parameters()), list(self.G.parameters()))
         self.loss = loss or BCELoss()
         self.nz, self.num_classes, self.d_steps = nz, num_classes, d_steps
-        self.augment = augment or (lambda x: x)
         self.hidden_in_log = ("d_real",)  # the log shows D(G(z)) and the losses
         # one fixed noise (and, for a conditional model, labels in rows of a class each)
         n_fixed = n_fixed or (10 * num_classes if num_classes else 64)
         self.fixed_z = torch.randn(n_fixed, nz, generator=torch.Generator().manual_seed(1234))
         self.fixed_y = (torch.arange(n_fixed) // max(1, n_fixed // num_classes)).clamp(max=num_classes - 1) if num_classes else None
-        # On a CUDA GPU the step replays as one CUDA graph (labkit.train.graphs) when everything it
-        # draws goes through labkit.draws.host_random: by default when it draws only the noise; with
-        # LABKIT_CUDA_GRAPHS=all also with DiffAugment's or the gradient penalty's draws.
+        self.augment = augment  # (which also decides whether the step replays as a CUDA graph)
+
+    @property
+    def augment(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        return _identity if self._augment is None else self._augment
+
+    # On a CUDA GPU the step replays as one CUDA graph (labkit.train.graphs) when everything it draws
+    # goes through labkit.draws.host_random: by default when it draws only the noise; with
+    # LABKIT_CUDA_GRAPHS=all also with DiffAugment's or the gradient penalty's draws. Decided again
+    # whenever the augmentation is set (labkit.runs sets it after building the trainer).
+    @augment.setter
+    def augment(self, fn: Callable[[torch.Tensor], torch.Tensor] | None) -> None:
+        self._augment = fn
         graphs = cuda_graphs() if self.device.type == "cuda" and not self.compiled else "off"
-        draws_inside = augment is not None or getattr(self.loss, "draws", False)
-        taped = augment is None or getattr(augment, "graph_safe", False)  # every draw through host_random
-        if (graphs == "on" and not draws_inside) or (graphs == "all" and taped):
-            self.captured = CapturedStep(self._step, self.optimizers.values())
+        draws_inside = fn is not None or getattr(self.loss, "draws", False)
+        taped = fn is None or getattr(fn, "graph_safe", False)  # every draw through host_random
+        on = (graphs == "on" and not draws_inside) or (graphs == "all" and taped)
+        self.captured = CapturedStep(self._step, self.optimizers.values()) if on else None
 
     @property
     def conditional(self) -> bool:
