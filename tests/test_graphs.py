@@ -1,8 +1,10 @@
 """The GAN step replayed as a CUDA graph (labkit.train.graphs).
 
 On a CPU: the parts that decide and carry a graph (checkpoints that load on any device, which
-trainers capture). On a CUDA GPU: the graph trains to the same weights as the eager step, captures
-again where it must, and resumes."""
+trainers capture, the draws' tape), and the whole replay mechanism with ``Rerun`` standing in for
+the recording (static inputs, draw slots refilled before each replay, a graph per shape, captured
+again when a rate changes, resume), which must train to the eager step's very weights. On a CUDA
+GPU: the same with real graphs."""
 from __future__ import annotations
 
 import pytest
@@ -13,7 +15,7 @@ from labkit.draws import Tape, host_random, taping
 from labkit.losses import BCELoss, WGANGPLoss
 from labkit.models.radford import RadfordDiscriminator, RadfordGenerator
 from labkit.train import BatchSource, GANTrainer
-from labkit.train.graphs import CapturedStep, make_capturable
+from labkit.train.graphs import CapturedStep, Rerun, make_capturable
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -153,6 +155,44 @@ SETTINGS = {
     "DiffAugment": lambda: {"augment": DiffAugment(generator=torch.Generator().manual_seed(5))},
     "WGAN-GP, 2 critic steps": lambda: {"loss": WGANGPLoss(), "d_steps": 2},
 }
+
+
+def rerun_gan(**kw):
+    t = small_gan(**kw)
+    t.captured = CapturedStep(t._step, t.optimizers.values(), backend=Rerun())
+    return t
+
+
+def same_weights(a: GANTrainer, b: GANTrainer) -> bool:
+    return all(torch.equal(p, q) for k in a.models for p, q in
+               zip(a.models[k].state_dict().values(), b.models[k].state_dict().values()))
+
+
+@pytest.mark.parametrize("setting", list(SETTINGS))
+def test_replays_train_to_the_eager_steps_weights_on_the_cpu(setting):
+    eager = small_gan(amp=False, **SETTINGS[setting]()).fit(data(), 4)
+    replayed = rerun_gan(amp=False, **SETTINGS[setting]()).fit(data(), 4)
+    # 4 epochs of 2 full batches and a short one: the full batches get a graph in epoch 2, after 3
+    # eager steps, the short one in epoch 4; a decaying rate captures the full batches' again in
+    # epochs 3 and 4
+    assert replayed.captured.captures == (4 if setting == "average, decaying rate" else 2)
+    assert same_weights(replayed, eager)
+    assert replayed.steps == eager.steps
+
+
+def test_replays_resume_to_the_unbroken_runs_weights_on_the_cpu(tmp_path):
+    def run(**kw):
+        t = small_gan(amp=False, **kw)
+        t.augment = DiffAugment(generator=t.gen)  # as labkit.runs does: draws from the generator a checkpoint saves
+        t.captured = CapturedStep(t._step, t.optimizers.values(), backend=Rerun())
+        return t
+
+    whole = run().fit(data(), 4)
+    first = run(checkpoint_dir=tmp_path).fit(data(), 2)
+    assert first.captured.captures == 1
+    second = run(checkpoint_dir=tmp_path).fit(data(), 4)
+    assert second.resumed_from == 2 and second.captured.captures == 1  # warmed up and captured again
+    assert same_weights(second, whole)
 
 
 @cuda

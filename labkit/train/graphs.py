@@ -43,25 +43,69 @@ def make_capturable(opt: torch.optim.Optimizer) -> None:
             state["step"] = step.to(p.device)
 
 
+class CudaGraphs:
+    """How :class:`CapturedStep` runs on a CUDA GPU: eager warm-up steps on a side stream, as
+    PyTorch's whole-network capture asks, and each graph recorded with ``torch.cuda.graph``."""
+
+    def __init__(self):
+        self.side = None
+
+    def eager(self, fn: Callable[[], dict]) -> dict:
+        self.side = self.side or torch.cuda.Stream()
+        self.side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(self.side):
+            out = fn()
+        torch.cuda.synchronize()  # a few warm-up steps: the simplest safe hand-over between streams
+        return out
+
+    def capture(self, body: Callable[[], torch.Tensor], optimizers) -> Callable[[], torch.Tensor]:
+        """Record ``body`` (which runs the step and returns its outputs as one tensor) without
+        running it; return the replay, which runs it and returns that same tensor."""
+        torch.cuda.synchronize()
+        for opt in optimizers:
+            make_capturable(opt)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            out = body()
+
+        def replay() -> torch.Tensor:
+            graph.replay()
+            return out
+        return replay
+
+
+class Rerun:
+    """A stand-in for :class:`CudaGraphs` that runs anywhere, so the CPU tests can exercise all
+    of :class:`CapturedStep` but the recording: "capturing" records nothing, and each "replay" runs
+    the step again on the graph's input tensors and draw slots."""
+
+    def eager(self, fn):
+        return fn()
+
+    def capture(self, body, optimizers):
+        return body
+
+
 class CapturedStep:
     """``step(*inputs)`` (a dict of scalar tensors) run as a CUDA graph after ``warmup`` eager calls.
 
-    Each call copies ``inputs`` into the graph's own input tensors and replays it; the returned
-    values are copies (the next replay overwrites the graph's outputs). The eager warm-up calls run
-    on a side stream, as PyTorch's whole-network capture asks, and set up what the step creates
-    lazily (the optimisers' moments, cuDNN's plans)."""
+    Each call copies ``inputs`` into the graph's own input tensors, fills its draw slots
+    (:class:`labkit.draws.Tape`) and replays it; the returned values are copies (the next replay
+    overwrites the graph's outputs). The eager warm-up calls set up what the step creates lazily
+    (the optimisers' moments, cuDNN's plans) and record the step's draws. ``backend``: how steps
+    run and graphs are recorded (:class:`CudaGraphs`; :class:`Rerun` in tests)."""
 
     def __init__(self, step: Callable[..., dict[str, torch.Tensor]], optimizers: Iterable[torch.optim.Optimizer],
-                 warmup: int = 3):
+                 warmup: int = 3, backend=None):
         if warmup < 1:
             raise ValueError(f"warmup must be >= 1 (the optimisers' state is made in an eager step); got {warmup}")
         self.step, self.optimizers, self.warmup = step, list(optimizers), warmup
-        self.graphs: dict[tuple, tuple] = {}  # input shapes -> (graph, inputs, names, outputs)
+        self.backend = backend or CudaGraphs()
+        self.graphs: dict[tuple, tuple] = {}  # input shapes -> (replay, inputs, tape, names)
         self.eager_calls: dict[tuple, int] = {}
         self.tapes: dict[tuple, Tape] = {}  # input shapes -> the draws of the last eager step
         self.lrs: tuple[float, ...] | None = None
         self.captures = 0  # graphs recorded so far (for tests and the benchmark)
-        self.side = None
 
     def reset(self) -> None:
         """Forget every graph (after the models' or optimisers' tensors were replaced, e.g. by
@@ -82,39 +126,38 @@ class CapturedStep:
                 self.eager_calls[key] = self.eager_calls.get(key, 0) + 1
                 return self._eager(key, inputs)
             self.graphs[key] = self._capture(key, inputs)
-        graph, static_in, tape, names, static_out = self.graphs[key]
+        replay, static_in, tape, names = self.graphs[key]
         tape.fill()  # this step's random numbers, drawn as the eager step draws them
         for s, x in zip(static_in, inputs):
             s.copy_(x, non_blocking=True)
-        graph.replay()
-        return dict(zip(names, static_out.clone().unbind()))
+        return dict(zip(names, replay().clone().unbind()))
 
     def _eager(self, key, inputs) -> dict[str, torch.Tensor]:
-        self.side = self.side or torch.cuda.Stream()
-        self.side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(self.side), taping(Tape()) as tape:
-            out = self.step(*inputs)
+        with taping(Tape()) as tape:
+            out = self.backend.eager(lambda: self.step(*inputs))
         self.tapes[key] = tape
-        torch.cuda.synchronize()  # a few warm-up steps: the simplest safe hand-over between streams
         return out
 
     def _capture(self, key, inputs) -> tuple:
-        torch.cuda.synchronize()
         for opt in self.optimizers:
-            make_capturable(opt)
             opt.zero_grad(set_to_none=True)  # the gradients are made inside the graph's memory
         static_in = [x.clone() for x in inputs]  # inputs and draws get their memory before the graph records
         tape = self.tapes[key].for_capture()
-        graph = torch.cuda.CUDAGraph()
-        with taping(tape), torch.cuda.graph(graph):
-            out = self.step(*static_in)
+        names: list[str] = []
+
+        def body() -> torch.Tensor:
+            tape.used = 0
+            with taping(tape):
+                out = self.step(*static_in)
             bad = [k for k, v in out.items() if not (torch.is_tensor(v) and v.numel() == 1)]
             if bad:
                 raise TypeError(f"a captured step must return one-element tensors; {bad} are not")
-            names = list(out)
-            static_out = torch.stack([v.detach().float().reshape(()) for v in out.values()])
-        if not tape.complete():
-            raise RuntimeError(f"the captured step drew {tape.used} random tensors, its eager step "
-                               f"{len(tape.specs)}: it must draw the same way every time")
+            if not tape.complete():
+                raise RuntimeError(f"the captured step drew {tape.used} random tensors, its eager step "
+                                   f"{len(tape.specs)}: it must draw the same way every time")
+            names[:] = list(out)
+            return torch.stack([v.detach().float().reshape(()) for v in out.values()])
+
+        replay = self.backend.capture(body, self.optimizers)
         self.captures += 1
-        return graph, static_in, tape, names, static_out
+        return replay, static_in, tape, names
