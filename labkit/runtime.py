@@ -46,15 +46,25 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def _switch(var: str, unset: str, more: dict[str, str] | None = None) -> str:
+    """The setting in ``$var``: "on" (``1``, ``on``, ``true``), "off" (``0``, ``off``, ``false``),
+    one of ``more``'s words (its value), or "" when unset; anything else is a clear error that says
+    what ``unset`` means."""
+    modes = {"1": "on", "on": "on", "true": "on", "0": "off", "off": "off", "false": "off", "": "", **(more or {})}
+    value = os.environ.get(var, "").strip().lower()
+    if value not in modes:
+        choices = ["0", "1", *(more or {})]
+        raise ValueError(f"{var} must be {', '.join(choices[:-1])} or {choices[-1]} (unset: {unset}); got {value!r}")
+    return modes[value]
+
+
 def cpu_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), where bf16 autocast makes
     convolutions 1.3-1.9x faster (benchmarks/bench_dcgan_reference.py). Elsewhere bf16 is emulated
     and slower than float32. ``LABKIT_CPU_BF16=0`` turns it off, ``=1`` forces it on."""
-    forced = os.environ.get("LABKIT_CPU_BF16", "").strip().lower()
-    if forced in ("0", "1", "off", "on", "false", "true"):
-        return forced in ("1", "on", "true")
+    forced = _switch("LABKIT_CPU_BF16", "use bf16 where the CPU has it")
     if forced:
-        raise ValueError(f"LABKIT_CPU_BF16 must be 0 or 1 (unset: use bf16 where the CPU has it); got {forced!r}")
+        return forced == "on"
     cpu = getattr(torch, "cpu", None)
     try:
         return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
@@ -70,10 +80,7 @@ def cuda_bf16() -> bool:
     there: the Radford DCGAN step, replayed as a CUDA graph, ran at 4.49x and 3.46x the
     pytorch/examples loop in bf16 against 3.94x and 2.32x in float32 with TF32 convolutions, at
     batch 64 and 256 (benchmarks/bench_dcgan_reference.py)."""
-    forced = os.environ.get("LABKIT_CUDA_BF16", "").strip().lower()
-    if forced and forced not in ("0", "1", "off", "on", "false", "true"):
-        raise ValueError(f"LABKIT_CUDA_BF16 must be 0 or 1 (unset: float32 with TF32 convolutions); got {forced!r}")
-    return forced in ("1", "on", "true")
+    return _switch("LABKIT_CUDA_BF16", "float32 with TF32 convolutions") == "on"
 
 
 def cuda_graphs() -> str:
@@ -83,11 +90,7 @@ def cuda_graphs() -> str:
     taped (:mod:`labkit.draws`; 3.4x and 2.0x their eager step on an H200, opt-in until
     tests/test_graphs.py has confirmed on a GPU that they train to the eager step's weights);
     ``"off"`` (``0``) none. Steps this small are bound by kernel launches there."""
-    forced = os.environ.get("LABKIT_CUDA_GRAPHS", "").strip().lower()
-    modes = {"": "on", "1": "on", "on": "on", "true": "on", "all": "all", "0": "off", "off": "off", "false": "off"}
-    if forced not in modes:
-        raise ValueError(f"LABKIT_CUDA_GRAPHS must be 0, 1 or all (unset: 1); got {forced!r}")
-    return modes[forced]
+    return _switch("LABKIT_CUDA_GRAPHS", "1", more={"all": "all"}) or "on"
 
 
 def autocast(device: torch.device, enabled: bool = True):
