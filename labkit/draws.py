@@ -28,6 +28,10 @@ def _draw(spec: tuple, generator: torch.Generator | None) -> torch.Tensor:
     return (torch.rand if kind == "rand" else torch.randn)(size, generator=generator)
 
 
+def _send(spec: tuple, generator: torch.Generator | None, device: torch.device, dtype: torch.dtype | None):
+    return _draw(spec, generator).to(device=device, dtype=dtype, non_blocking=True)
+
+
 def host_random(kind: str, size: tuple[int, ...], device: torch.device | str, *, generator: torch.Generator | None = None,
                 low: int = 0, high: int | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
     """``torch.rand``, ``torch.randn`` or ``torch.randint(low, high)`` of ``size``, drawn on the CPU
@@ -39,7 +43,7 @@ def host_random(kind: str, size: tuple[int, ...], device: torch.device | str, *,
     spec = (kind, tuple(int(s) for s in size), low, high)
     if _tape is not None:
         return _tape.draw(spec, generator, torch.device(device), dtype)
-    return _draw(spec, generator).to(device=device, dtype=dtype, non_blocking=True)
+    return _send(spec, generator, device, dtype)
 
 
 class Tape:
@@ -52,36 +56,33 @@ class Tape:
     each replay."""
 
     def __init__(self):
-        self.specs: list[tuple] = []
-        self.generators: list[torch.Generator | None] = []
-        self.devices: list[torch.device] = []
+        self.draws: list[tuple] = []  # (spec, generator, device) of each draw, in order
         self.slots: list[torch.Tensor] | None = None  # None while recording
         self.used = 0  # slots handed out while a graph records
 
     def for_capture(self) -> "Tape":
         """A tape holding a slot for each of these draws (the recording is left as it is)."""
         tape = Tape()
-        tape.specs, tape.generators, tape.devices = list(self.specs), list(self.generators), list(self.devices)
+        tape.draws = list(self.draws)
         tape.slots = [torch.empty(spec[1], dtype=torch.long if spec[0] == "randint" else torch.float32, device=device)
-                      for spec, device in zip(self.specs, self.devices)]
+                      for spec, _, device in self.draws]
         return tape
 
     def draw(self, spec: tuple, generator: torch.Generator | None, device: torch.device,
              dtype: torch.dtype | None) -> torch.Tensor:
         if self.slots is None:
-            self.specs.append(spec)
-            self.generators.append(generator)
-            self.devices.append(device)
-            return _draw(spec, generator).to(device=device, dtype=dtype, non_blocking=True)
+            self.draws.append((spec, generator, device))
+            return _send(spec, generator, device, dtype)
         i = self.used
-        if i >= len(self.specs):
-            differs = f"its eager step made only {len(self.specs)} draws"
-        elif self.specs[i] != spec:
-            differs = f"its eager step drew {self.specs[i]}"
-        elif self.generators[i] is not generator:
+        was, was_generator, was_device = self.draws[i] if i < len(self.draws) else (None, None, None)
+        if was is None:
+            differs = f"its eager step made only {len(self.draws)} draws"
+        elif was != spec:
+            differs = f"its eager step drew {was}"
+        elif was_generator is not generator:
             differs = "its eager step drew it from another generator"
-        elif self.devices[i] != device:
-            differs = f"its eager step sent it to {self.devices[i]}, not {device}"
+        elif was_device != device:
+            differs = f"its eager step sent it to {was_device}, not {device}"
         else:
             differs = ""
         if differs:
@@ -95,7 +96,7 @@ class Tape:
         return self.slots is not None and self.used == len(self.slots)
 
     def fill(self) -> None:
-        for spec, generator, slot in zip(self.specs, self.generators, self.slots or ()):
+        for (spec, generator, _), slot in zip(self.draws, self.slots or ()):
             slot.copy_(_draw(spec, generator), non_blocking=True)
 
 

@@ -154,7 +154,7 @@ class CapturedStep:
                 raise TypeError(f"a captured step must return one-element tensors; {bad} are not")
             if not tape.complete():
                 raise RuntimeError(f"the captured step drew {tape.used} random tensors, its eager step "
-                                   f"{len(tape.specs)}: it must draw the same way every time")
+                                   f"{len(tape.draws)}: it must draw the same way every time")
             names[:] = list(out)
             return torch.stack([v.detach().float().reshape(()) for v in out.values()])
 
