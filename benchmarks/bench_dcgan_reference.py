@@ -50,10 +50,10 @@ float32 and bf16 matmul rates (2048³; 8192³ on a GPU), for information. On a C
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
 import time
+from unittest import mock
 
 import torch
 from torch import nn
@@ -225,20 +225,10 @@ def matmul_gflops(device, dtype, n=2048, repeats=5) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-@contextlib.contextmanager
 def env(**values):
     """Environment variables set for the block (labkit reads LABKIT_CUDA_BF16 at each autocast and
     LABKIT_CUDA_GRAPHS when a trainer is made)."""
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: str(v) for k, v in values.items()})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                del os.environ[k]
-            else:
-                os.environ[k] = v
+    return mock.patch.dict(os.environ, {k: str(v) for k, v in values.items()})
 
 
 def gpu_variants(compile: bool) -> dict[str, tuple[dict, dict]]:
@@ -297,8 +287,8 @@ def gpu_section(device, x, batch, steps, repeats, gflop, lgflop, compile, augmen
     """Each labkit variant is one trainer, warmed up by a short first epoch (its CUDA graph is
     captured there, or torch.compile compiles: timed apart, once), then timed on later epochs of
     ``steps`` steps, as a long run trains. Runs alternate with the reference loop's."""
-    trainers, setup = {}, {}
-    for name, (variables, kw) in gpu_variants(compile).items():
+    trainers, setup, variants = {}, {}, gpu_variants(compile)
+    for name, (variables, kw) in variants.items():
         start = time.perf_counter()
         try:
             with env(**variables):
@@ -312,7 +302,7 @@ def gpu_section(device, x, batch, steps, repeats, gflop, lgflop, compile, augmen
     for _ in range(repeats):
         ref.append(reference_run(x, batch, steps, device))
         for name, t in trainers.items():
-            with env(**gpu_variants(compile)[name][0]):
+            with env(**variants[name][0]):
                 lab[name].append(labkit_run(x, batch, steps, device, amp=True, trainer=t))
     r = statistics.median(ref)
     print(f"  reference loop (pytorch/examples, fp32/TF32)      {r:8.0f} img/s  {gflop * r / batch / 1e3:6.1f} TFLOP/s  "

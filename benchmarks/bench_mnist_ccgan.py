@@ -38,6 +38,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -84,17 +85,8 @@ def curve(name, v, train, lenet, max_epochs, root, device="cpu", per_class=100):
         print(f"  {name:12s} epoch {t.epoch}: LeNet score {value:.1%}", flush=True)
         return value
 
-    forced = precision(device, v["bf16"])  # autocast reads it on every step
-    before = {k: os.environ.get(k) for k in forced}
-    os.environ.update(forced)
-    try:
+    with mock.patch.dict(os.environ, precision(device, v["bf16"])):  # autocast reads it on every step
         t = fit(spec, train, v.get("epochs", max_epochs), metrics={"lenet_score": timed}, device=device, run_root=root)
-    finally:
-        for k, old in before.items():
-            if old is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = old
     minutes, points = 0.0, []
     for h, spent in zip(t.history, scoring):
         minutes += (h["seconds"] - spent) / 60
