@@ -9,8 +9,8 @@ depend on what the pixels show).
 Measured on a 2-core AMD EPYC (AVX-512, AVX512-BF16), two runs of one epoch each, including
 starting the workers and loading their runs: FER classifier 1.31x, Radford DCGAN 1.37x, WGAN-GP
 1.47x, CycleGAN 1.13x, MNIST CCGAN 1.29x. On more cores the runs get more threads or more of them
-go at once; with more runs than cores, up to twice the cores go at once and share them
-(``labkit.parallel.workers``). Three runs each (``--runs 3 --images 0.5``), in images/s at once:
+go at once; with more runs than cores, one per core goes at once, or all of them, sharing the
+cores, when there are fewer than two per core (``labkit.parallel.workers``). Three runs each (``--runs 3 --images 0.5``), in images/s at once:
 all three sharing the 2 cores 2077, 1439, 439, 80, 2013 against two at a time
 (``LABKIT_WORKERS=2``) 1444, 1190, 390, 69, 1688, in the order above.
 """

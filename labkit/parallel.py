@@ -15,9 +15,10 @@ for every item in a forked worker process, at most ``workers`` at once, and retu
   Where forking is not safe or does not help (not Linux, a GPU: :func:`on_cpu`, one core,
   ``workers=1``), the items run here one after another, with the same results.
 
-``LABKIT_WORKERS`` sets the number of workers; by default it is twice the cores this process may
-use (:func:`workers`: the cores are shared, and none idles while the last items run), or one on one
-core (``LABKIT_CPUS`` where ``course.py`` runs two chapters side by side with one core each).
+``LABKIT_WORKERS`` sets the number of workers; by default there is one per core this process may
+use (``LABKIT_CPUS`` where ``course.py`` runs two chapters side by side with one core each), or
+one per item where there are fewer than two items per core (:func:`workers`). Give the longest
+items first: a core idles only while the last ones run.
 """
 from __future__ import annotations
 
@@ -43,20 +44,23 @@ def cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def workers() -> int:
-    """How many items :func:`run_many` runs at once by default: ``LABKIT_WORKERS``, else twice the
-    :func:`cores` (one on one core).
+def workers(n_items: int | None = None) -> int:
+    """How many items :func:`run_many` runs at once by default: ``LABKIT_WORKERS``, else one per
+    core (:func:`cores`), except that more items than cores but fewer than twice as many all go at
+    once, sharing the cores.
 
-    More workers than cores share them, and sharing costs nothing measurable for these networks,
-    while it keeps every core busy until the last item ends: with two cores and three equal items,
-    two at a time leave a core idle while the third runs alone. Measured on a 2-core AMD EPYC
-    (CycleGAN steps, one thread per worker): three items 14.9 s two at a time, 12.1 s all three
-    at once; four items 15.9 s two at a time, 16.1 s all four at once. On one core sharing gains
-    nothing, so the items run there one after another."""
+    Sharing a core costs time: measured on a 2-core AMD EPYC, whole chapters ran faster with two
+    workers than with four: chapter 001 (seven runs, then four) 183.5 s against 204.8 s (its
+    processes used 347 CPU-seconds against 385: a core switching between two runs loses about a
+    tenth), 003 (seven) 85.8 s against 92.9 s, 000 134.8 s against 134.7 s, 004 167.7 s against
+    168.8 s. But one core per item leaves cores idle while the last items run alone, and with
+    fewer than two items per core that tail is a large share: three equal runs on two cores gave
+    1.1x to 1.4x the images/s all at once than two at a time (``benchmarks/bench_parallel.py
+    --runs 3``). Give the longest items first, so that what runs alone at the end is short."""
     if os.environ.get("LABKIT_WORKERS", "").strip():
         return _positive("LABKIT_WORKERS", os.environ["LABKIT_WORKERS"])
     n = cores()
-    return 2 * n if n > 1 else 1
+    return n_items if n_items is not None and n < n_items < 2 * n else n
 
 
 def _positive(name: str, value: str) -> int:
@@ -108,7 +112,7 @@ def on_cpu(device: Any = "auto") -> bool:
 def at_once(n_items: int, n_workers: int | None = None, parallel: bool = True) -> int:
     """How many of ``n_items`` :func:`run_many` runs at once: at most ``n_workers`` (default
     :func:`workers`); 1 (here, one after another) when ``parallel`` is False or forking is unavailable."""
-    n = min(n_items, n_workers or workers())
+    n = min(n_items, n_workers or workers(n_items))
     return n if parallel and n > 1 and can_fork() else 1
 
 

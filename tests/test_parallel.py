@@ -80,9 +80,10 @@ def test_one_worker_or_parallel_off_runs_here(capsys):
 def test_workers_and_cores_follow_the_environment(monkeypatch):
     monkeypatch.setenv("LABKIT_CPUS", "3")
     monkeypatch.delenv("LABKIT_WORKERS", raising=False)
-    assert parallel.cores() == 3 and parallel.workers() == 6  # the cores are shared: none idles at the end
+    assert parallel.cores() == 3 and parallel.workers() == 3  # one run per core: sharing one costs more than it saves
+    assert [parallel.workers(n) for n in (2, 3, 4, 5, 6, 7)] == [3, 3, 4, 5, 3, 3]  # under two rounds: all at once
     monkeypatch.setenv("LABKIT_CPUS", "1")
-    assert parallel.workers() == 1  # on one core sharing gains nothing: one after another
+    assert parallel.workers() == 1  # one after another
     monkeypatch.setenv("LABKIT_WORKERS", "2")
     assert parallel.workers() == 2
     monkeypatch.setenv("LABKIT_WORKERS", "none")
