@@ -70,7 +70,7 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], real: torch.Tensor, fa
         raise ValueError(f"real and fake must have one shape; got {tuple(real.shape)} and {tuple(fake.shape)}")
     a = host_random("rand", (real.shape[0],) + (1,) * (real.ndim - 1), real.device, generator=generator, dtype=real.dtype)
     mixed = (a * real.detach() + (1 - a) * fake.detach()).requires_grad_(True)
-    out = critic(mixed, *cond)
+    out = critic(mixed, *cond).float()  # in autocast the critic computes in bf16; the gradient is mixed's dtype
     (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 

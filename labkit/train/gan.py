@@ -124,7 +124,9 @@ class GANTrainer(Trainer):
             real_out = self._D(self.augment(x), y).float()
             fake_out = self._D(self.augment(fake.detach()), y).float()
             loss_d = self.loss.d_loss(real_out, fake_out)
-        penalty = self.loss.penalty(self._D, x, fake.detach().float(), y, y)  # 0 unless the loss has one (WGAN-GP)
+            # 0 unless the loss has one (WGAN-GP); the critic's pass in the step's precision, the
+            # interpolation and the gradient's norm in float32
+            penalty = self.loss.penalty(self._D, x, fake.detach().float(), y, y)
         opt = self.optimizers["D"]
         opt.zero_grad(set_to_none=True)
         (loss_d + penalty).backward()
