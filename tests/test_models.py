@@ -77,3 +77,42 @@ def test_dcgan_init_statistics():
     assert model[0].bias.abs().sum() == 0 and model[1].bias.abs().sum() == 0
     with pytest.raises(ValueError, match="scheme"):
         init_weights(model, "he")
+
+
+@pytest.mark.parametrize("p", [0.25, 0.5])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_dropout_keeps_one_minus_p_scaled_to_keep_the_mean(p, channels_last):
+    from labkit.models.common import Dropout
+
+    x = torch.ones(64, 16, 23, 23)
+    if channels_last:
+        x = x.to(memory_format=torch.channels_last)
+    x.requires_grad_(True)
+    torch.manual_seed(0)
+    y = Dropout(p)(x)
+    kept = y != 0
+    assert y.unique().tolist() == [0.0, pytest.approx(1 / (1 - p))]
+    assert abs(kept.float().mean().item() - (1 - p)) < 0.005  # 541,696 elements: the share is within ±0.5 points
+    assert y.is_contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # d(x · mask)/dx = mask, the same 0 or 1 / (1 - p)
+    # torch's generator draws the mask: the same seed gives the same mask, another seed another
+    torch.manual_seed(0)
+    assert torch.equal(Dropout(p)(x.detach()), y.detach())
+    assert not torch.equal(Dropout(p)(x.detach()), y.detach())
+
+
+def test_dropout_is_the_identity_in_evaluation_and_torchs_elsewhere():
+    from labkit.models.common import Dropout
+
+    x = torch.randn(8, 3, 5, 5)
+    d = Dropout(0.5).eval()
+    assert torch.equal(d(x), x)
+    strided = torch.randn(8, 3, 5, 10)[..., ::2]  # not dense: torch's own dropout
+    d.train()
+    torch.manual_seed(1)
+    ours = d(strided)
+    torch.manual_seed(1)
+    assert torch.equal(ours, torch.nn.functional.dropout(strided, 0.5, True))
+    assert torch.equal(Dropout(0.0)(x), x)
+    assert torch.equal(Dropout(1.0)(x), torch.zeros_like(x))

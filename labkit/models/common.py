@@ -100,3 +100,31 @@ class LabelPlane(nn.Module):
             raise ValueError("this discriminator is class-conditional: call it with labels y")
         plane = self.embed(one_hot(y, self.num_classes, x.dtype)).view(-1, 1, self.size, self.size)
         return torch.cat([x, plane], dim=1)
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with a faster random mask on the CPU; the same module elsewhere.
+
+    On the CPU, torch draws a dropout mask one random number per element (``bernoulli_``): for a
+    batch of 64 feature maps of 16×23×23 (FER2013's first block) that takes 5.2 ms forward and
+    backward on a 2-core AMD EPYC, and the classifier's dropout layers about a tenth of its step.
+    Here each element gets one random byte instead, eight bytes from one 64-bit draw of torch's generator
+    (the one ``nn.Dropout`` uses, so seeding and a run's saved random state work as before), and
+    is kept when its byte is at least ``round(256 p)``: 1.7 ms for the same maps
+    (``benchmarks/bench_dropout.py``; the Simple classifier's step 10% faster). So ``p``
+    counts in steps of 1/256 (0.25 and 0.5 exactly), and kept elements are scaled by 1 / (1 - p)
+    of that rounded ``p``, so the layer's expected output is its input. The mask takes the
+    input's memory layout (channels-last stays channels-last)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dense = x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))
+        if not self.training or self.p == 0 or x.device.type != "cpu" or not dense:
+            return super().forward(x)
+        drop = round(256 * self.p)
+        if drop >= 256:
+            return x * 0
+        n = x.numel()
+        words = torch.randint(-(2**63), 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64)
+        byte = words.view(torch.uint8)[:n].as_strided(x.shape, x.stride())  # x's layout: one byte per element
+        mask = (byte >= drop).to(x.dtype).mul_(256 / (256 - drop))
+        return x.mul_(mask) if self.inplace else x * mask

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from labkit.models.common import width
+from labkit.models.common import Dropout, width
 
 
 def _conv(cin: int, cout: int, padding: int | str = "same", bn: bool = True) -> list[nn.Module]:
@@ -37,21 +37,21 @@ class SimpleFERNet(nn.Module):
         d = [width(w, F) for w in (512, 256, 128)]
         layers: list[nn.Module] = [
             *_conv(in_channels, c[0], padding=0, bn=False), *_conv(c[0], c[0]),
-            nn.MaxPool2d(2), nn.Dropout(conv_dropout),
+            nn.MaxPool2d(2), Dropout(conv_dropout),
         ]
         side = (image_size - 2) // 2
         for cin, cout in zip(c, c[1:]):
-            layers += [*_conv(cin, cout), *_conv(cout, cout), nn.MaxPool2d(2), nn.Dropout(conv_dropout)]
+            layers += [*_conv(cin, cout), *_conv(cout, cout), nn.MaxPool2d(2), Dropout(conv_dropout)]
             side //= 2
         if side < 1:
             raise ValueError(f"image_size {image_size} is too small for four 2x2 poolings (48 is the paper's)")
         self.body = nn.Sequential(*layers, nn.Flatten())
         self.dense = nn.Sequential(
-            nn.Linear(c[3] * side * side, d[0]), nn.ReLU(), nn.Dropout(dense_dropout),
-            nn.Linear(d[0], d[1]), nn.ReLU(), nn.Dropout(dense_dropout),
+            nn.Linear(c[3] * side * side, d[0]), nn.ReLU(), Dropout(dense_dropout),
+            nn.Linear(d[0], d[1]), nn.ReLU(), Dropout(dense_dropout),
             nn.Linear(d[1], d[2]), nn.ReLU(),
         )
-        self.head = nn.Sequential(nn.Dropout(dense_dropout), nn.Linear(d[2], num_classes))
+        self.head = nn.Sequential(Dropout(dense_dropout), nn.Linear(d[2], num_classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The 128 penultimate activations (for FID on FER features)."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from labkit.models.common import LabelPlane, init_weights, width, with_label
+from labkit.models.common import Dropout, LabelPlane, init_weights, width, with_label
 
 
 class Paper000Generator(nn.Module):
@@ -84,7 +84,7 @@ class Paper000CNN(nn.Module):
         def conv(cin: int, cout: int, k: int) -> list[nn.Module]:
             return [nn.Conv2d(cin, cout, k, padding=k // 2), *([nn.BatchNorm2d(cout)] if batch_norm else []), nn.ReLU()]
 
-        pool = lambda: [nn.MaxPool2d(2), nn.Dropout(dropout)]  # noqa: E731
+        pool = lambda: [nn.MaxPool2d(2), Dropout(dropout)]  # noqa: E731
         self.body = nn.Sequential(
             *conv(in_channels, c[0], 3), *conv(c[0], c[1], 5), *pool(),
             *conv(c[1], c[2], 3), *conv(c[2], c[3], 5), *pool(),
@@ -95,7 +95,7 @@ class Paper000CNN(nn.Module):
         if side < 1:
             raise ValueError(f"image_size {image_size} is too small for three 2x2 poolings")
         self.dense = nn.Sequential(nn.Linear(c[4] * side * side, 1024), nn.ReLU())
-        self.head = nn.Sequential(nn.Dropout(2 * dropout), nn.Linear(1024, num_classes))
+        self.head = nn.Sequential(Dropout(2 * dropout), nn.Linear(1024, num_classes))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The 1,024 features that feed the output layer."""

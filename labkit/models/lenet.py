@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from labkit.models.common import Dropout
+
 
 class LeNet(nn.Module):
     """Conv 3x3 32 → Conv 3x3 64 → max-pool 2 → dropout 0.25 → Dense 128 → dropout 0.5 → Dense k.
@@ -17,11 +19,11 @@ class LeNet(nn.Module):
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, 32, 3), nn.ReLU(),
             nn.Conv2d(32, 64, 3), nn.ReLU(),
-            nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
+            nn.MaxPool2d(2), Dropout(0.25), nn.Flatten(),
         )
         side = (image_size - 4) // 2
         self.fc = nn.Sequential(nn.Linear(64 * side * side, 128), nn.ReLU())
-        self.head = nn.Sequential(nn.Dropout(0.5), nn.Linear(128, num_classes))
+        self.head = nn.Sequential(Dropout(0.5), nn.Linear(128, num_classes))
         self.num_classes = num_classes
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
