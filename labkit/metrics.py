@@ -28,7 +28,7 @@ class ClassifierFeatures(nn.Module):
     """Wrap a classifier as a torchmetrics feature extractor: ``kind="logits"`` for IS,
     ``"features"`` (its penultimate layer) for FID. Runs in evaluation mode on float images."""
 
-    def __init__(self, classifier: nn.Module, kind: str, num_features: int, batch_size: int = 1000):
+    def __init__(self, classifier: nn.Module, kind: str, num_features: int, batch_size: int | None = None):
         super().__init__()
         if kind not in ("logits", "features"):
             raise ValueError(f"kind must be 'logits' or 'features'; got {kind!r}")

@@ -83,3 +83,25 @@ def test_cuda_bf16_rejects_a_bad_setting(monkeypatch):
     monkeypatch.setenv("LABKIT_CUDA_BF16", "fast")
     with pytest.raises(ValueError, match="LABKIT_CUDA_BF16 must be 0 or 1"):
         runtime.cuda_bf16()
+
+
+def test_inference_batch_is_small_on_a_cpu_and_large_on_a_gpu():
+    from labkit.runtime import inference_batch
+
+    assert inference_batch(torch.device("cpu")) == 128
+    assert inference_batch(torch.device("cuda")) == 1000
+    assert inference_batch(torch.device("cpu"), cpu=64, other=256) == 64
+
+
+def test_predict_in_batches_gives_one_batchs_logits():
+    from labkit.models.registry import define_classifier
+    from labkit.train.classifier import predict
+
+    torch.manual_seed(0)
+    model = define_classifier("simple", (1, 48, 48), 7, F=0.125).to(memory_format=torch.channels_last)
+    x = torch.rand(300, 1, 48, 48) * 2 - 1
+    whole = predict(model, x, batch_size=1000)
+    assert whole.shape == (300, 7) and model.training  # back in training mode
+    torch.testing.assert_close(predict(model, x), whole, rtol=1e-4, atol=1e-5)  # 128, 128, 44
+    torch.testing.assert_close(predict(model, x, features=True), predict(model, x, batch_size=7, features=True),
+                               rtol=1e-4, atol=1e-5)

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from labkit.runtime import inference_batch
 from labkit.train.core import Trainer
 
 
@@ -33,11 +34,13 @@ class ClassifierTrainer(Trainer):
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000, features: bool = False) -> torch.Tensor:
-    """Logits (or, with ``features=True``, the model's ``features``) for ``x``, on the CPU."""
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int | None = None, features: bool = False) -> torch.Tensor:
+    """Logits (or, with ``features=True``, the model's ``features``) for ``x``, on the CPU, in
+    float32, ``batch_size`` images at a time (default: :func:`labkit.runtime.inference_batch`)."""
     was = model.training
     model.eval()
     device = next(model.parameters()).device
+    batch_size = batch_size or inference_batch(device)
     fn = model.features if features else model
     out = [fn(x[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(x), batch_size)]
     model.train(was)
