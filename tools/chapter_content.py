@@ -253,7 +253,8 @@ One training step, the same for all three variants. The discriminators learn fir
 on fakes drawn through the pools of past fakes (`pool_A`, `pool_B`), with `d_steps` critic steps and a
 gradient penalty when the loss is Wasserstein (for least squares `penalty` is 0). Then the generators,
 on the adversarial loss plus `lambda_cyc` times the cycle loss of both directions (`_cycle`: pixel L1,
-or the weighted loss with this epoch's `gamma()`) plus `lambda_cyc · lambda_id` times the identity loss."""),
+or the weighted loss with this epoch's `gamma()`), plus `lambda_cyc · lambda_id` times the identity loss
+when `lambda_id` is above 0 (it is 0 in this chapter, as in paper 001's objective)."""),
             code("cc-001-step-source", """
 from labkit.train import CycleGANTrainer
 
@@ -335,8 +336,8 @@ the target, and look at all three images. Then compute the SSIM to the input and
 a "translation" that changes nothing, and of one that brightens the mouth while the way back darkens
 it again. What does the measured table need besides SSIM and cycle error?""", r"""
 A failed translation often comes back almost perfectly. The cycle loss asks only $F(G(a)) \approx a$,
-and the identity loss asks $G(b) \approx b$, so a generator that changes little is easy to invert and
-cheap under both:
+and the identity loss, where it is on (`lambda_id`), asks $G(b) \approx b$, so a generator that changes
+little is easy to invert and cheap under both:
 
 ```python
 import torch

@@ -49,6 +49,8 @@ SPEC = Spec(
     Param("lr_d", "discriminator learning rate (paper: 0.0001)", 2.5e-4, 1e-4, float, low=1e-6, high=1),
     Param("critic_steps", "Wasserstein critic steps per generator step (CycleGAN and Part B's WGAN-GP)", 2, 5, int,
           low=1),
+    Param("lambda_id", "weight of CycleGAN's identity loss G(b) ≈ b, times the cycle weight (paper 001's objective has "
+          "none: 0; Zhu et al.'s code uses 0.5 for paintings and photos)", 0.0, 0.0, float, low=0, high=10),
     Param("judge_F", "capacity of the judge (paper 000's CNN, class-weighted) that scores translations", 0.25, 1.0,
           float, low=0.01, high=4, real=0.125),
     Param("clf_F", "capacity of Part B's Simple classifier (1: paper 001's 5.9 M parameters)", 0.25, 1.0, float,
@@ -86,7 +88,7 @@ def faces_of(s: ImageSet, name: str) -> torch.Tensor:
 
 
 def cyclegan_spec(variant: str, name: str, *, F: float, blocks: int, batch: int, lr_g: float, lr_d: float,
-                  critic_steps: int = 5, seed: int = 0) -> CycleGANSpec:
+                  critic_steps: int = 5, lambda_id: float = 0.0, seed: int = 0) -> CycleGANSpec:
     """One CycleGAN variant:
 
     - ``"CycleGAN"``: least squares, pixel cycle loss, one learning rate (``lr_g``) for all;
@@ -95,10 +97,11 @@ def cyclegan_spec(variant: str, name: str, *, F: float, blocks: int, batch: int,
     - ``"Wasserstein"``: critics with gradient penalty (λ 10), ``critic_steps`` per generator step,
       ``lr_g`` / ``lr_d``, pixel cycle loss.
 
-    Every variant: ``blocks``-block ResNet generators, PatchGAN discriminators, cycle λ 10,
-    identity 0.5, a pool of 50 fakes, Adam β1 0.5, learning rate decaying linearly over the
-    second half."""
-    nets = dict(g_args={"F": F, "blocks": blocks}, d_args={"F": F}, batch=batch, seed=seed)
+    Every variant: ``blocks``-block ResNet generators, PatchGAN discriminators, paper 001's
+    objective (the adversarial losses and the cycle loss with λ 10; ``lambda_id`` > 0 adds CycleGAN's
+    identity loss, which the paper's objective does not have), a pool of 50 fakes, Adam β1 0.5,
+    learning rate decaying linearly over the second half."""
+    nets = dict(g_args={"F": F, "blocks": blocks}, d_args={"F": F}, batch=batch, lambda_id=lambda_id, seed=seed)
     if variant == "CycleGAN":
         return CycleGANSpec(name, loss="lsgan", lr_g=lr_g, lr_d=lr_g, **nets)
     if variant == "weighted cycle":
@@ -110,38 +113,45 @@ def cyclegan_spec(variant: str, name: str, *, F: float, blocks: int, batch: int,
     raise ValueError(f"variant must be one of {list(VARIANTS)}; got {variant!r}")
 
 
-def _transfer_row(source: torch.Tensor, out: torch.Tensor, rec: torch.Tensor, target_real: torch.Tensor, target: int,
+def _transfer_row(source: torch.Tensor, out: torch.Tensor, rec: torch.Tensor, fid: FID, target: int,
                   judge: torch.nn.Module, seconds: float) -> dict[str, Any]:
-    n = min(len(out), len(target_real))
     return {
         "recognised as target": classifier_score(judge, out, torch.full((len(out),), target, dtype=torch.long)).accuracy,
         "SSIM input → output": float(ssim(source, out).mean()),
         "cycle L1 error": float((rec - source).abs().mean()),
-        "FID to real target": FID(judge, target_real[:n], name="FER judge").score(out[:n]).value,
-        "N": n,
+        "FID to real target": fid.score(out[: fid.n]).value,
+        "N": fid.n,
         "training seconds": seconds,
     }
 
 
+def _target_fid(source: torch.Tensor, target_real: torch.Tensor, judge: torch.nn.Module) -> FID:
+    # FID at N = min(sources, targets), the real target faces' features extracted once
+    return FID(judge, target_real[: min(len(source), len(target_real))], name="FER judge")
+
+
 def evaluate_transfer(t: CycleGANTrainer, source: torch.Tensor, target_real: torch.Tensor, target: int,
-                      judge: torch.nn.Module) -> dict[str, Any]:
+                      judge: torch.nn.Module, fid: FID | None = None) -> dict[str, Any]:
     """What the slides only show, measured on held-out ``source`` faces: how often the judge
     calls the translation the target expression, how much of the person stays (SSIM between
     input and translation; L1 error of the cycle's reconstruction), and FID of the translations
-    to real target faces on the judge's features at N = min(sources, targets)."""
+    to real target faces on the judge's features at N = min(sources, targets) (``fid``: the
+    :class:`~labkit.metrics.FID` of those real faces, if one is at hand)."""
     fake, rec = t.translate(source)
-    return _transfer_row(source, fake, rec, target_real, target, judge, t.seconds)
+    return _transfer_row(source, fake, rec, fid or _target_fid(source, target_real, judge), target, judge, t.seconds)
 
 
 def transfer_table(runs: dict[str, CycleGANTrainer], source: torch.Tensor, target_real: torch.Tensor, target: int,
                    judge, untouched: bool = True):
     """One row per variant, and (``untouched``) the source faces themselves as the do-nothing
-    baseline a translation must beat."""
+    baseline a translation must beat. Every row's FID compares with the same real target faces,
+    whose features are extracted once."""
     import pandas as pd
 
-    rows = {name: evaluate_transfer(t, source, target_real, target, judge) for name, t in runs.items()}
+    fid = _target_fid(source, target_real, judge)
+    rows = {name: evaluate_transfer(t, source, target_real, target, judge, fid) for name, t in runs.items()}
     if untouched:
-        rows["(no translation)"] = _transfer_row(source, source, source, target_real, target, judge, 0.0)
+        rows["(no translation)"] = _transfer_row(source, source, source, fid, target, judge, 0.0)
     return pd.DataFrame(rows).T
 
 
