@@ -49,7 +49,7 @@ SPEC = Spec(
     Param("lr_d", "discriminator learning rate (paper: 0.0001)", 2.5e-4, 1e-4, float, low=1e-6, high=1),
     Param("critic_steps", "Wasserstein critic steps per generator step (CycleGAN and Part B's WGAN-GP)", 2, 5, int,
           low=1),
-    Param("lambda_id", "weight of CycleGAN's identity loss G(b) ≈ b, times the cycle weight (paper 001's objective has "
+    Param("lambda_id", "weight of CycleGAN's identity loss G(b) ≈ b and F(a) ≈ a, times the cycle weight (paper 001's objective has "
           "none: 0; Zhu et al.'s code uses 0.5 for paintings and photos)", 0.0, 0.0, float, low=0, high=10),
     Param("judge_F", "capacity of the judge (paper 000's CNN, class-weighted) that scores translations", 0.25, 1.0,
           float, low=0.01, high=4, real=0.125),

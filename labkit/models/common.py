@@ -112,17 +112,15 @@ class Dropout(nn.Dropout):
     (the one ``nn.Dropout`` uses, so seeding and a run's saved random state work as before), and
     is kept when its byte is at least ``round(256 p)``: 1.7 ms for the same maps
     (``benchmarks/bench_dropout.py``; the Simple classifier's step 10% faster). So ``p``
-    counts in steps of 1/256 (0.25 and 0.5 exactly), and kept elements are scaled by 1 / (1 - p)
+    counts in steps of 1/256 (0.25 and 0.5 exactly; torch's own dropout within 1/512 of 0 or 1), and kept elements are scaled by 1 / (1 - p)
     of that rounded ``p``, so the layer's expected output is its input. The mask takes the
     input's memory layout (channels-last stays channels-last)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        dense = x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))
-        if not self.training or self.p == 0 or x.device.type != "cpu" or not dense:
-            return super().forward(x)
         drop = round(256 * self.p)
-        if drop >= 256:
-            return x * 0
+        dense = x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last))
+        if not self.training or not 0 < drop < 256 or x.device.type != "cpu" or not dense:
+            return super().forward(x)  # p below 1/512 or above 1 - 1/512 too: torch draws it exactly
         n = x.numel()
         words = torch.randint(-(2**63), 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64)
         byte = words.view(torch.uint8)[:n].as_strided(x.shape, x.stride())  # x's layout: one byte per element

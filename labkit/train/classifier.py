@@ -40,7 +40,7 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int | None = None, fe
     was = model.training
     model.eval()
     device = next(model.parameters()).device
-    batch_size = batch_size or inference_batch(device)
+    batch_size = inference_batch(device) if batch_size is None else batch_size
     fn = model.features if features else model
     out = [fn(x[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(x), batch_size)]
     model.train(was)
