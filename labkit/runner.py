@@ -12,9 +12,9 @@ Where runs go (``backend``):
   task that asks for one GPU when the cluster has GPUs (Ray gives each its own through
   ``CUDA_VISIBLE_DEVICES``) and ``threads`` CPUs, which are also its torch/OpenMP threads. The
   default when an address is given or Ray is already running.
-- ``"local"``: on this machine's CPU cores, one run per core at once, or
-  all of them when they are fewer than twice the cores (:func:`labkit.parallel.workers`), in worker processes of :mod:`labkit.parallel` (one after another on a GPU machine, or
-  where processes cannot be forked). The default otherwise: the same runs at once as a local Ray
+- ``"local"``: on this machine's CPU cores, one run per core at once, or all of them when they
+  are fewer than twice the cores (:func:`labkit.parallel.workers`), in worker processes of
+  :mod:`labkit.parallel` (one after another on a GPU machine, or where processes cannot be forked). The default otherwise: the same runs at once as a local Ray
   cluster, without the 6 to 12 s that starting one takes on 2 cores (``benchmarks/bench_sweep.py``: the quick grid's sweep
   took 21.4 s here against 25.8 s on Ray plus its 6.3 s start, and 25.0 s one after another).
 - ``"serial"``: one after another in this process.
@@ -422,7 +422,8 @@ def sweep(task: str | Path | Callable[..., dict], points: Sequence[dict[str, Any
 
     ``backend``: ``"ray"``, ``"local"`` or ``"serial"`` (see the module's notes); default: Ray when
     ``address`` or ``$RAY_ADDRESS`` is given or Ray is already running, else local. ``"local"``:
-    ``workers`` runs at once at most (default: :func:`labkit.parallel.workers`, one per core, or all when fewer than twice the cores). On Ray: ``address`` of an existing cluster (``"auto"``,
+    ``workers`` runs at once at most (default: :func:`labkit.parallel.workers`, one per core, or
+    all when fewer than twice the cores). On Ray: ``address`` of an existing cluster (``"auto"``,
     ``"ray://host:10001"``; default ``$RAY_ADDRESS``, else a local cluster); ``workers``: at most this many runs at once (a local
     cluster gets ``workers × threads`` CPUs; default: all cores, or $LABKIT_CPUS); ``threads``: CPUs and torch threads
     per run; ``gpus``: GPUs per run (default 1 when the cluster has GPUs, else 0); ``retries``: Ray's
@@ -492,7 +493,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--address", default=None,
                     help="an existing Ray cluster: 'auto', 'ray://host:10001' (default: $RAY_ADDRESS, else a local one)")
     ap.add_argument("--workers", type=int, default=None,
-                    help="at most this many runs at once (default: one per core, locally and on Ray)")
+                    help="at most this many runs at once (default: one per core; locally all of them when "
+                         "fewer than twice the cores)")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads per run on Ray (default 1)")
     ap.add_argument("--timeout", type=float, default=None, help="seconds a run may take")
     ap.add_argument("--rerun", action="store_true", help="run every point again, even those finished earlier")

@@ -249,8 +249,8 @@ def fit_many(jobs: dict, *, workers: int | None = None, device="auto", run_root=
 
     On a CPU with more than one core each run trains in a worker process of its own
     (:func:`labkit.parallel.run_many`: at most ``workers`` at once, by default one per core, or
-    all when they are fewer than twice the cores: :func:`labkit.parallel.workers`; one thread each), and is then loaded here from its finished checkpoint;
-    elsewhere, or with ``workers=1``, they train here one after another. Either way every run has
+    all when they are fewer than twice the cores: :func:`labkit.parallel.workers`; one thread
+    each), and is then loaded here from its finished checkpoint; elsewhere, or with ``workers=1``, they train here one after another. Either way every run has
     its usual folder, so a run that finished is not trained again, and one that was stopped
     continues."""
     from labkit.parallel import at_once, on_cpu, run_many

@@ -107,9 +107,9 @@ def autocast(device: torch.device, enabled: bool = True):
 
 
 def inference_batch(device: torch.device, cpu: int = 128, other: int = 1000) -> int:
-    """How many images a classifier scores (or a CycleGAN translates) at once outside training: ``cpu`` on a CPU, where
-    a batch's activations should stay in the cores' caches, ``other`` on a GPU, where larger
-    batches fill it. Measured on a 2-core AMD EPYC (float32, channels-last, 2 threads), 2,000
+    """How many images a classifier scores (or a CycleGAN translates) at once outside training:
+    ``cpu`` on a CPU, where a batch's activations should stay in the cores' caches, ``other`` on a
+    GPU, where larger batches fill it. Measured on a 2-core AMD EPYC (float32, channels-last, 2 threads), 2,000
     images through paper 000's CNN (F=0.25) took 1.56 s in batches of 1,000 and 0.71 s in batches
     of 128 (64: 0.70 s); the Simple FER classifier 1.28 s and 0.59 s; LeNet 0.66 s and 0.30 s."""
     return cpu if device.type == "cpu" else other

@@ -138,7 +138,8 @@ def evaluate_transfer(t: CycleGANTrainer, source: torch.Tensor, target_real: tor
     to real target faces on the judge's features at N = min(sources, targets) (``fid``: the
     :class:`~labkit.metrics.FID` of those real faces, if one is at hand)."""
     fake, rec = t.translate(source)
-    return _transfer_row(source, fake, rec, fid or _target_fid(source, target_real, judge), target, judge, t.seconds)
+    fid = _target_fid(source, target_real, judge) if fid is None else fid
+    return _transfer_row(source, fake, rec, fid, target, judge, t.seconds)
 
 
 def transfer_table(runs: dict[str, CycleGANTrainer], source: torch.Tensor, target_real: torch.Tensor, target: int,

@@ -108,12 +108,13 @@ class Dropout(nn.Dropout):
     On the CPU, torch draws a dropout mask one random number per element (``bernoulli_``): for a
     batch of 64 feature maps of 16×23×23 (FER2013's first block) that takes 5.2 ms forward and
     backward on a 2-core AMD EPYC, and the classifier's dropout layers about a tenth of its step.
-    Here each element gets one random byte instead, eight bytes from one 64-bit draw of torch's generator
-    (the one ``nn.Dropout`` uses, so seeding and a run's saved random state work as before), and
-    is kept when its byte is at least ``round(256 p)``: 1.7 ms for the same maps
-    (``benchmarks/bench_dropout.py``; the Simple classifier's step 10% faster). So ``p``
-    counts in steps of 1/256 (0.25 and 0.5 exactly; torch's own dropout within 1/512 of 0 or 1), and kept elements are scaled by 1 / (1 - p)
-    of that rounded ``p``, so the layer's expected output is its input. The mask takes the
+    Here each element gets one random byte instead, eight bytes from one 64-bit draw of torch's
+    generator (the one ``nn.Dropout`` uses, so seeding and a run's saved random state work as
+    before), and is kept when its byte is at least ``round(256 p)``: 1.7 ms for the same maps
+    (``benchmarks/bench_dropout.py``; the Simple classifier's step 10% faster). So ``p`` counts in
+    steps of 1/256 (0.25 and 0.5 exactly; torch's own dropout within 1/512 of 0 or 1), and kept
+    elements are scaled by 1 / (1 - p) of that rounded ``p``, so the layer's expected output is its
+    input. The mask takes the
     input's memory layout (channels-last stays channels-last)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
